@@ -29,8 +29,8 @@ const (
 // Errors returned by Verify. Callers answer all of them with 401; the
 // distinction is for metrics.
 var (
-	ErrMalformed     = errors.New("malformed token")
-	ErrUnknownKey    = errors.New("token key unknown")
+	ErrMalformed  = errors.New("malformed token")
+	ErrUnknownKey = errors.New("token key unknown")
 	// ErrBadTag covers forged tokens and tokens of another instance: the
 	// instance id is part of the tag, so the two cannot be told apart.
 	ErrBadTag  = errors.New("token tag mismatch")

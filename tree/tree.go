@@ -36,24 +36,37 @@ type Node struct {
 	// costly and rarely read).
 	lazy func() []byte
 	once sync.Once
+
+	length, lengthV2 []string // Content-Length header values, made once
 }
 
 // Content returns the body for a request that did (v2) or did not carry a
-// token.
-func (n *Node) Content(v2 bool) []byte {
+// token, and its Content-Length header value.
+func (n *Node) Content(v2 bool) ([]byte, []string) {
 	if n.lazy != nil {
-		n.once.Do(func() { n.Body = n.lazy() })
+		n.once.Do(func() {
+			n.Body = n.lazy()
+			n.length = lengthOf(n.Body)
+		})
 	}
 	if v2 && n.BodyV2 != nil {
-		return n.BodyV2
+		return n.BodyV2, n.lengthV2
 	}
-	return n.Body
+	return n.Body, n.length
 }
 
-// ContentLength returns the decimal length of the body Content returns.
-func (n *Node) ContentLength(v2 bool) string {
-	return strconv.Itoa(len(n.Content(v2)))
+// seal computes the header values once the bodies are final.
+func (n *Node) seal() {
+	if n.lazy != nil {
+		return
+	}
+	n.length = lengthOf(n.Body)
+	if n.BodyV2 != nil {
+		n.lengthV2 = lengthOf(n.BodyV2)
+	}
 }
+
+func lengthOf(b []byte) []string { return []string{strconv.Itoa(len(b))} }
 
 // Tree is the rendered metadata of one instance at one moment.
 type Tree struct {
@@ -100,7 +113,9 @@ func newBuilder() *builder {
 }
 
 // text adds a text/plain leaf.
-func (b *builder) text(path, value string) { b.add(path, &Node{ContentType: TextPlain, Body: []byte(value)}) }
+func (b *builder) text(path, value string) {
+	b.add(path, &Node{ContentType: TextPlain, Body: []byte(value)})
+}
 
 // lines adds a multi-valued leaf, one value per line, no trailing newline.
 func (b *builder) lines(path string, values []string) {
@@ -152,6 +167,9 @@ func (b *builder) finish(validUntil time.Time) *Tree {
 		}
 		sort.Strings(names)
 		b.nodes[dir] = &Node{ContentType: TextPlain, Body: []byte(strings.Join(names, "\n"))}
+	}
+	for _, n := range b.nodes {
+		n.seal()
 	}
 	return &Tree{nodes: b.nodes, ValidUntil: validUntil}
 }

@@ -5,6 +5,7 @@
 package ec2json
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -58,8 +59,12 @@ func writeObject(b *strings.Builder, members []Member, indent string) {
 	b.WriteString("}")
 }
 
-// String writes s as a quoted JSON string.
+// String writes s as a quoted JSON string. Unlike encoding/json's default,
+// it leaves <, > and & alone: the metadata service is not embedding HTML.
 func String(b *strings.Builder, s string) {
-	q, _ := json.Marshal(s) // marshalling a string cannot fail
-	b.Write(q)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s) // encoding a string cannot fail
+	b.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }

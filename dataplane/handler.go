@@ -1,0 +1,220 @@
+package dataplane
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/imds-dev/imds/token"
+)
+
+// ServeHTTP answers one data-plane request. The checks run in the order
+// SPEC.md 7.1 fixes: endpoint disabled, method, dated token path,
+// X-Forwarded-For, TTL; then token validity, then the path.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.accessLog != nil {
+		s.serveLogged(w, r)
+		return
+	}
+	s.serve(w, r)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	src := sourceAddr(r)
+	view := s.dir.Lookup(src)
+	if view == nil {
+		s.counters.UnknownSource.Add(1)
+		s.writeError(w, errForbidden)
+		return
+	}
+	in := view.Instance()
+	opts := in.Options
+
+	if !opts.IPv6Enabled() && arrivedOverIPv6(r) {
+		// The instance has no IPv6 endpoint: no HTTP answer at all.
+		s.counters.IPv6Refused.Add(1)
+		dropConnection(w)
+		return
+	}
+	if opts.EndpointDisabled() {
+		s.counters.EndpointDisabled.Add(1)
+		s.writeError(w, errForbidden)
+		return
+	}
+
+	path := r.URL.Path
+	if path == TokenPath {
+		s.serveToken(w, r, in.ID, in.Options.HTTPPutHopLimit)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if r.Method == http.MethodPut && isDatedTokenPath(path) {
+			s.counters.TokensRefused.Add(1)
+			s.writeError(w, errForbidden)
+			return
+		}
+		s.counters.MethodNotAllowed.Add(1)
+		s.writeError(w, errMethodMetadata)
+		return
+	}
+
+	// A token header makes the request IMDSv2, and then the token must be
+	// good: a bad token is never downgraded to IMDSv1.
+	remaining := 0
+	tok, present, ok := singleHeader(r.Header, hdrToken)
+	switch {
+	case present:
+		if !ok {
+			s.counters.RefusedBadToken.Add(1)
+			s.writeError(w, errUnauthorized)
+			return
+		}
+		if _, fwd := r.Header[hdrForwardedFor]; fwd {
+			s.counters.ForwardedRefused.Add(1)
+			s.writeError(w, errForbidden)
+			return
+		}
+		var err error
+		remaining, err = s.tokens.Verify(tok, in.ID)
+		if err != nil {
+			s.countTokenFailure(err)
+			s.writeError(w, errUnauthorized)
+			return
+		}
+	case opts.TokensRequired():
+		s.counters.RefusedNoToken.Add(1)
+		s.writeError(w, errUnauthorized)
+		return
+	}
+
+	s.serveMetadata(w, path, view, remaining)
+}
+
+// serveMetadata answers a GET or HEAD from the instance's tree. remaining is
+// the token's remaining TTL, or 0 for a request without a token.
+func (s *Server) serveMetadata(w http.ResponseWriter, path string, view *View, remaining int) {
+	v2 := remaining > 0
+	if v2 {
+		s.counters.RequestsV2.Add(1)
+	} else {
+		s.counters.RequestsV1.Add(1)
+	}
+
+	h := w.Header()
+	s.commonHeaders(h)
+	if v2 {
+		h[hdrTokenTTL] = []string{itoa(remaining)}
+	}
+	if path == "/" {
+		h["Content-Type"] = textPlainHdr
+		h["Content-Length"] = s.rootLen
+		h["Accept-Ranges"] = acceptNone
+		w.WriteHeader(http.StatusOK)
+		w.Write(s.root)
+		return
+	}
+
+	version, rest, _ := strings.Cut(path[1:], "/")
+	if !s.versions[version] {
+		s.counters.NotFound.Add(1)
+		s.writeError(w, errNotFound)
+		return
+	}
+	node, ok := view.Tree(s.now()).Lookup(rest)
+	if !ok {
+		s.counters.NotFound.Add(1)
+		s.writeError(w, errNotFound)
+		return
+	}
+	body, length := node.Content(v2)
+	if node.ContentType == "text/plain" {
+		h["Content-Type"] = textPlainHdr
+		h["Accept-Ranges"] = acceptNone
+	} else {
+		h["Content-Type"] = []string{node.ContentType}
+		h["Accept-Ranges"] = acceptBytes
+	}
+	h["Content-Length"] = length
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+func (s *Server) countTokenFailure(err error) {
+	if err == token.ErrExpired {
+		s.counters.RefusedExpired.Add(1)
+		return
+	}
+	s.counters.RefusedBadToken.Add(1)
+}
+
+// singleHeader returns the value of a header that must appear at most once.
+// present reports whether it appeared with a non-empty value (an empty value
+// counts as absent); ok is false when it appeared more than once with
+// different values, which makes the request ambiguous.
+func singleHeader(h http.Header, name string) (value string, present, ok bool) {
+	vals := h[name]
+	switch len(vals) {
+	case 0:
+		return "", false, true
+	case 1:
+		return vals[0], vals[0] != "", true
+	}
+	for _, v := range vals[1:] {
+		if v != vals[0] {
+			return "", true, false
+		}
+	}
+	return vals[0], vals[0] != "", true
+}
+
+// isDatedTokenPath reports whether path is /<version>/api/token for a version
+// other than latest; EC2 refuses token requests there with 403.
+func isDatedTokenPath(path string) bool {
+	if !strings.HasSuffix(path, "/api/token") || len(path) < len("/x/api/token") {
+		return false
+	}
+	version := path[1 : len(path)-len("/api/token")]
+	return version != "" && !strings.Contains(version, "/")
+}
+
+// sourceAddr returns the request's source address, unmapped from IPv4-in-IPv6.
+func sourceAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// arrivedOverIPv6 reports whether the request reached an IPv6 listener.
+func arrivedOverIPv6(r *http.Request) bool {
+	la, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
+	return ok && la.IP.To4() == nil
+}
+
+// dropConnection closes the connection without writing a response.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+			return
+		}
+	}
+	// Without hijacking (HTTP/2, wrapped writers) abort the handler, which
+	// makes net/http reset the stream instead of answering.
+	panic(http.ErrAbortHandler)
+}
+
+func itoa(n int) string {
+	var b [8]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package dataplane
+
+import (
+	"net"
+	"net/http"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+
+	"github.com/imds-dev/imds/token"
+)
+
+// serveToken answers PUT /latest/api/token and the other methods on that
+// path. The response to a successful PUT leaves with the instance's hop limit
+// as its IP TTL, so a caller more hops away than allowed never receives it.
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, instanceID string, hopLimit int) {
+	switch r.Method {
+	case http.MethodPut:
+	case http.MethodOptions:
+		s.writeError(w, optionsToken)
+		return
+	default:
+		s.counters.MethodNotAllowed.Add(1)
+		s.writeError(w, errMethodToken)
+		return
+	}
+	if _, fwd := r.Header[hdrForwardedFor]; fwd {
+		s.counters.TokensRefused.Add(1)
+		s.writeError(w, errForbidden)
+		return
+	}
+	raw, present, ok := singleHeader(r.Header, hdrTokenTTL)
+	ttl, valid := token.ParseTTL(raw)
+	if !present || !ok || !valid {
+		s.counters.TokensRefused.Add(1)
+		s.writeError(w, errBadRequest)
+		return
+	}
+	tok, err := s.tokens.Issue(instanceID, ttl)
+	if err != nil {
+		// Only the system's random source can fail here.
+		s.writeError(w, errServiceUnavailable)
+		return
+	}
+	s.counters.TokensIssued.Add(1)
+
+	h := w.Header()
+	s.commonHeaders(h)
+	h["Content-Type"] = textPlainHdr
+	h["Content-Length"] = []string{itoa(len(tok))}
+	h[hdrTokenTTL] = []string{raw}
+
+	restore := s.limitHops(r, hopLimit)
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(tok))
+	if restore != nil {
+		// Push the answer out while the limit is set, then give the
+		// connection its normal TTL back for later requests on it.
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		if s.afterHop != nil {
+			s.afterHop(connOf(r))
+		}
+		restore()
+	}
+}
+
+// limitHops sets the connection's IP TTL (IPv6 hop limit) to hops and returns
+// a function that restores the previous value, or nil when the socket could
+// not be changed (the failure is counted, and the answer still goes out).
+func (s *Server) limitHops(r *http.Request, hops int) (restore func()) {
+	c := connOf(r)
+	if c == nil || hops <= 0 {
+		return nil
+	}
+	tcp, ok := c.LocalAddr().(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	if tcp.IP.To4() != nil {
+		pc := ipv4.NewConn(c)
+		old, err := pc.TTL()
+		if err == nil {
+			err = pc.SetTTL(hops)
+		}
+		if err != nil {
+			s.counters.HopLimitFailures.Add(1)
+			return nil
+		}
+		return func() { pc.SetTTL(old) }
+	}
+	pc := ipv6.NewConn(c)
+	old, err := pc.HopLimit()
+	if err == nil {
+		err = pc.SetHopLimit(hops)
+	}
+	if err != nil {
+		s.counters.HopLimitFailures.Add(1)
+		return nil
+	}
+	return func() { pc.SetHopLimit(old) }
+}
