@@ -1,0 +1,184 @@
+// Package fleet keeps the data plane's views of many instances in step with
+// a store, and finds the instance behind a request by its source address.
+//
+// Reads (Lookup) take no lock: the address index is an immutable map
+// replaced as a whole on change, so a request costs one atomic load and one
+// map lookup however large the fleet.
+package fleet
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/imds-dev/imds"
+	"github.com/imds-dev/imds/dataplane"
+	"github.com/imds-dev/imds/tree"
+)
+
+// Mode says how a request is attributed to an instance.
+type Mode int
+
+const (
+	// BySource answers each request with the instance that owns its source
+	// address; unknown sources are refused.
+	BySource Mode = iota
+	// Everyone answers every request with the fleet's only instance, as a
+	// laptop or CI setup wants. With more than one instance it behaves as
+	// BySource.
+	Everyone
+)
+
+var _ dataplane.Directory = (*Fleet)(nil)
+
+// Fleet is a dataplane.Directory over a changing set of instances. It is
+// safe for concurrent use.
+type Fleet struct {
+	build func(*imds.Instance, time.Time) *tree.Tree
+	mode  Mode
+
+	mu   sync.Mutex                 // serialises changes; guards byID
+	byID map[string]*dataplane.View // keyed by instance id
+
+	byAddr atomic.Pointer[map[netip.Addr]*dataplane.View]
+	only   atomic.Pointer[dataplane.View] // the single instance, in Everyone mode
+}
+
+// New returns an empty fleet whose views render trees with build.
+func New(mode Mode, build func(*imds.Instance, time.Time) *tree.Tree) *Fleet {
+	f := &Fleet{build: build, mode: mode, byID: make(map[string]*dataplane.View)}
+	empty := map[netip.Addr]*dataplane.View{}
+	f.byAddr.Store(&empty)
+	return f
+}
+
+// Lookup returns the view answering requests from addr, or nil.
+func (f *Fleet) Lookup(addr netip.Addr) *dataplane.View {
+	if v := f.only.Load(); v != nil {
+		return v
+	}
+	return (*f.byAddr.Load())[addr]
+}
+
+// View returns the view of the instance with the given id, or nil.
+func (f *Fleet) View(id string) *dataplane.View {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.byID[id]
+}
+
+// Len returns the number of instances served.
+func (f *Fleet) Len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.byID)
+}
+
+// Apply serves in from now on, replacing any earlier version of it. A
+// terminated instance is removed. Apply returns once the data plane answers
+// with the new version, which is what lets the control plane enforce a
+// change before it acknowledges it.
+func (f *Fleet) Apply(in *imds.Instance) {
+	if in.State == "terminated" {
+		f.Remove(in.ID)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if v, ok := f.byID[in.ID]; ok {
+		old := v.Instance()
+		v.Set(in)
+		if !sameAddresses(old, in) {
+			f.reindexLocked()
+		}
+		return
+	}
+	f.byID[in.ID] = dataplane.NewView(in, f.build)
+	f.reindexLocked()
+}
+
+// Remove stops serving the instance with the given id.
+func (f *Fleet) Remove(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.byID[id]; !ok {
+		return
+	}
+	delete(f.byID, id)
+	f.reindexLocked()
+}
+
+// reindexLocked rebuilds the address index. f.mu must be held. When two
+// instances claim one address, the one with the smaller id wins, so that
+// every replica makes the same choice.
+func (f *Fleet) reindexLocked() {
+	idx := make(map[netip.Addr]*dataplane.View, len(f.byID))
+	for id, v := range f.byID {
+		for _, a := range v.Instance().Addresses() {
+			if cur, ok := idx[a]; ok && cur.Instance().ID < id {
+				continue
+			}
+			idx[a] = v
+		}
+	}
+	f.byAddr.Store(&idx)
+	var only *dataplane.View
+	if f.mode == Everyone && len(f.byID) == 1 {
+		for _, v := range f.byID {
+			only = v
+		}
+	}
+	f.only.Store(only)
+}
+
+func sameAddresses(a, b *imds.Instance) bool {
+	x, y := a.Addresses(), b.Addresses()
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Follow loads every instance of s and, when s is an imds.Watcher, keeps
+// applying its changes until ctx ends. Changes made through this process's
+// control plane are applied directly as well; applying twice is harmless.
+func (f *Fleet) Follow(ctx context.Context, s imds.Store, logger *slog.Logger) error {
+	var changes <-chan imds.Change
+	if w, ok := s.(imds.Watcher); ok {
+		// Watch before listing, so no change falls between the two.
+		ch, err := w.Watch(ctx)
+		if err != nil {
+			return err
+		}
+		changes = ch
+	}
+	all, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, in := range all {
+		f.Apply(in)
+	}
+	if changes == nil {
+		return nil
+	}
+	go func() {
+		for c := range changes {
+			if c.Instance == nil {
+				f.Remove(c.ID)
+				continue
+			}
+			f.Apply(c.Instance)
+		}
+		logger.Debug("store watch ended")
+	}()
+	return nil
+}
