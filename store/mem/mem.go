@@ -11,8 +11,10 @@ import (
 )
 
 var (
-	_ imds.Store   = (*Store)(nil)
-	_ imds.Watcher = (*Store)(nil)
+	_ imds.Store    = (*Store)(nil)
+	_ imds.Watcher  = (*Store)(nil)
+	_ imds.Creator  = (*Store)(nil)
+	_ imds.KeyStore = (*Store)(nil)
 )
 
 // Store is an in-memory store. The zero value is not usable; call New.
@@ -20,6 +22,7 @@ type Store struct {
 	mu        sync.Mutex
 	instances map[string]*imds.Instance // keyed by instance id
 	watchers  map[chan imds.Change]struct{}
+	keys      map[uint32]imds.SigningKey // keyed by key id; nil until the first key
 }
 
 // New returns an empty store.
