@@ -44,6 +44,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	path := r.URL.Path
+	if path == "" {
+		// An absolute-form target with no path ("GET http://host HTTP/1.1")
+		// means the root (RFC 9112 3.2.2); slicing it below would panic.
+		path = "/"
+	}
 	if path == TokenPath {
 		s.serveToken(w, r, in.ID, in.Options.HTTPPutHopLimit)
 		return
