@@ -178,7 +178,9 @@ func (f *Fleet) Follow(ctx context.Context, s imds.Store, logger *slog.Logger) e
 			}
 			f.Apply(c.Instance)
 		}
-		logger.Debug("store watch ended")
+		if logger != nil {
+			logger.Debug("store watch ended")
+		}
 	}()
 	return nil
 }

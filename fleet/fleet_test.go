@@ -1,0 +1,111 @@
+package fleet
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/imds-dev/imds"
+	"github.com/imds-dev/imds/config"
+	"github.com/imds-dev/imds/store/mem"
+	"github.com/imds-dev/imds/tree"
+)
+
+func build(in *imds.Instance, now time.Time) *tree.Tree { return tree.Build(in, tree.Options{}, now) }
+
+func instance(id string, addrs ...string) *imds.Instance {
+	in := config.DefaultInstance(time.Unix(0, 0))
+	in.ID = id
+	in.Interfaces[0].PrivateIPv4s = nil
+	for _, a := range addrs {
+		in.Interfaces[0].PrivateIPv4s = append(in.Interfaces[0].PrivateIPv4s, netip.MustParseAddr(a))
+	}
+	return in
+}
+
+// TestFleet_Lookup checks attribution by source address.
+func TestFleet_Lookup(t *testing.T) {
+	// Ensure each address finds its owner and unknown addresses find nobody.
+	f := New(BySource, build)
+	f.Apply(instance("i-0000000000000000a", "127.0.0.2", "127.0.0.4"))
+	f.Apply(instance("i-0000000000000000b", "127.0.0.3"))
+	tests := []struct{ addr, want string }{
+		{"127.0.0.2", "i-0000000000000000a"},
+		{"127.0.0.4", "i-0000000000000000a"},
+		{"127.0.0.3", "i-0000000000000000b"},
+		{"127.0.0.5", ""},
+	}
+	for _, tt := range tests {
+		v := f.Lookup(netip.MustParseAddr(tt.addr))
+		got := ""
+		if v != nil {
+			got = v.Instance().ID
+		}
+		if got != tt.want {
+			t.Errorf("Lookup(%s) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+}
+
+// TestFleet_Everyone checks the laptop mode.
+func TestFleet_Everyone(t *testing.T) {
+	// Ensure one instance answers every source, and two fall back to
+	// attribution by address.
+	f := New(Everyone, build)
+	f.Apply(instance("i-0000000000000000a", "10.0.0.1"))
+	if v := f.Lookup(netip.MustParseAddr("127.0.0.1")); v == nil {
+		t.Fatal("single instance not served to 127.0.0.1")
+	}
+	f.Apply(instance("i-0000000000000000b", "10.0.0.2"))
+	if v := f.Lookup(netip.MustParseAddr("127.0.0.1")); v != nil {
+		t.Fatalf("with two instances 127.0.0.1 got %s", v.Instance().ID)
+	}
+}
+
+// TestFleet_ApplyMovesAddresses checks re-indexing and removal.
+func TestFleet_ApplyMovesAddresses(t *testing.T) {
+	// Ensure an address follows its instance and a terminated instance
+	// stops being served.
+	f := New(BySource, build)
+	f.Apply(instance("i-0000000000000000a", "127.0.0.2"))
+	f.Apply(instance("i-0000000000000000a", "127.0.0.9"))
+	if f.Lookup(netip.MustParseAddr("127.0.0.2")) != nil {
+		t.Error("old address still served")
+	}
+	if f.Lookup(netip.MustParseAddr("127.0.0.9")) == nil {
+		t.Error("new address not served")
+	}
+	gone := instance("i-0000000000000000a", "127.0.0.9")
+	gone.State = "terminated"
+	f.Apply(gone)
+	if f.Lookup(netip.MustParseAddr("127.0.0.9")) != nil || f.Len() != 0 {
+		t.Error("terminated instance still served")
+	}
+}
+
+// TestFleet_Follow checks that store changes reach the fleet.
+func TestFleet_Follow(t *testing.T) {
+	// Ensure a fleet following a store sees later puts and deletes.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := mem.New()
+	s.Put(ctx, instance("i-0000000000000000a", "127.0.0.2"))
+	f := New(BySource, build)
+	if err := f.Follow(ctx, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.Len() != 1 {
+		t.Fatalf("Len = %d after Follow, want 1", f.Len())
+	}
+	s.Put(ctx, instance("i-0000000000000000b", "127.0.0.3"))
+	s.Delete(ctx, "i-0000000000000000a")
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		if f.Lookup(netip.MustParseAddr("127.0.0.3")) != nil && f.Lookup(netip.MustParseAddr("127.0.0.2")) == nil {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("store changes did not reach the fleet")
+}
