@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -25,6 +26,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	view := s.dir.Lookup(src)
 	if view == nil {
 		s.counters.UnknownSource.Add(1)
+		s.anomalies.warn("unknown-source", "request from an address no instance owns",
+			slog.String("source", src.String()), slog.String("path", r.URL.Path))
 		s.writeError(w, errForbidden)
 		return
 	}

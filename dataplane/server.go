@@ -56,6 +56,7 @@ type Config struct {
 	Versions  []string         // default DefaultVersions
 	KeepAlive bool             // default false: Connection: close, as EC2
 	AccessLog *slog.Logger     // nil: no access log
+	Logger    *slog.Logger     // warnings about anomalies; nil: none
 	Now       func() time.Time // default time.Now
 	Counters  *Counters        // nil: a private set
 	afterHop  func(c net.Conn) // test hook, run while the hop limit is set
@@ -73,6 +74,7 @@ type Server struct {
 	now       func() time.Time
 	counters  *Counters
 	afterHop  func(c net.Conn)
+	anomalies *anomalyLog
 }
 
 // New returns a data-plane handler.
@@ -86,6 +88,7 @@ func New(cfg Config) *Server {
 		now:       cfg.Now,
 		counters:  cfg.Counters,
 		afterHop:  cfg.afterHop,
+		anomalies: newAnomalyLog(cfg.Logger),
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 
@@ -85,7 +86,7 @@ func (s *Server) limitHops(r *http.Request, hops int) (restore func()) {
 			err = pc.SetTTL(hops)
 		}
 		if err != nil {
-			s.counters.HopLimitFailures.Add(1)
+			s.hopLimitFailed(err)
 			return nil
 		}
 		return func() { pc.SetTTL(old) }
@@ -96,8 +97,14 @@ func (s *Server) limitHops(r *http.Request, hops int) (restore func()) {
 		err = pc.SetHopLimit(hops)
 	}
 	if err != nil {
-		s.counters.HopLimitFailures.Add(1)
+		s.hopLimitFailed(err)
 		return nil
 	}
 	return func() { pc.SetHopLimit(old) }
+}
+
+func (s *Server) hopLimitFailed(err error) {
+	s.counters.HopLimitFailures.Add(1)
+	s.anomalies.warn("hop-limit", "cannot set the hop limit on a token answer; it leaves with the default TTL",
+		slog.String("err", err.Error()))
 }

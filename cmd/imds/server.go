@@ -79,6 +79,7 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 		Versions:  cfg.Versions,
 		KeepAlive: keepAlive,
 		AccessLog: accessLog,
+		Logger:    logger.With("component", "dataplane"),
 	})
 
 	listen := f.listen.values
