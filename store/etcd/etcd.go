@@ -62,8 +62,8 @@ type Store struct {
 	writeLimit time.Duration
 	probeEvery time.Duration
 
-	mu        sync.RWMutex // guards the cache: instances, keys, rev, advanced
-	instances map[string]*imds.Instance // keyed by instance id
+	mu        sync.RWMutex               // guards the cache: instances, keys, rev, advanced
+	instances map[string]*imds.Instance  // keyed by instance id
 	keys      map[uint32]imds.SigningKey // keyed by key id
 	rev       int64                      // etcd revision the cache reflects
 	advanced  chan struct{}              // closed and replaced when rev grows
