@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/base64"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -129,8 +130,9 @@ func (x *instanceDecoder) userDataBase64(v *yaml.Node, p string) error {
 	return x.setUserData(v, p, b)
 }
 
-// userDataFile reads user data byte for byte from a file, for binary or
-// gzip payloads. A relative path starts at the config file's directory.
+// userDataFile reads user data byte for byte from a regular file, for
+// binary or gzip payloads. A relative path starts at the config file's
+// directory.
 func (x *instanceDecoder) userDataFile(v *yaml.Node, p string) error {
 	x.renames["user-data"] = "user-data-file"
 	name, err := x.str(v, p)
@@ -138,16 +140,27 @@ func (x *instanceDecoder) userDataFile(v *yaml.Node, p string) error {
 		x.in.UserData = nil
 		return err
 	}
-	f, err := os.Open(x.relative(name))
-	if err != nil {
-		return x.fail(v, p, "%v", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxUserData+1))
+	b, err := readFile(x.relative(name), MaxUserData+1)
 	if err != nil {
 		return x.fail(v, p, "%v", err)
 	}
 	return x.setUserData(v, p, b)
+}
+
+// readFile reads at most limit bytes of a regular file. Devices and pipes
+// are refused: /dev/zero would never end and /dev/stdin would wait.
+func readFile(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 func (x *instanceDecoder) setUserData(v *yaml.Node, p string, b []byte) error {

@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/hex"
 	"net"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -38,7 +37,8 @@ func (d *decoder) listen(f *File) field {
 
 var versionRe = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 
-// versions reads the API versions GET / lists: dates and latest.
+// versions reads the API versions GET / lists before latest, which the
+// data plane always adds: 1.0 and dates.
 func (d *decoder) versions(f *File) field {
 	return func(v *yaml.Node, p string) error {
 		vs, err := d.strs(v, p)
@@ -48,8 +48,10 @@ func (d *decoder) versions(f *File) field {
 		for i, s := range vs {
 			_, terr := time.Parse(time.DateOnly, s)
 			switch {
-			case s != "latest" && (!versionRe.MatchString(s) || terr != nil):
-				return d.locate(index(p, i), "\""+s+"\" is not a version such as 2021-03-23 or latest")
+			case s == "latest":
+				return d.locate(index(p, i), "latest is always listed; leave it out")
+			case s != "1.0" && (!versionRe.MatchString(s) || terr != nil):
+				return d.locate(index(p, i), "\""+s+"\" is not a version such as 2021-03-23 or 1.0")
 			case slices.Contains(vs[:i], s):
 				return d.locate(index(p, i), s+" is listed twice")
 			}
@@ -67,6 +69,9 @@ func (d *decoder) optionalBool(dst **bool) field {
 	}
 }
 
+// maxPEM bounds the identity files; a key and certificate take a few KiB.
+const maxPEM = 1 << 20
+
 // identity reads the key and certificate that sign identity documents and
 // checks that they belong together, so a mismatch stops the start rather
 // than producing signatures no verifier accepts.
@@ -79,9 +84,12 @@ func (d *decoder) identity(f *File) field {
 				if err != nil || name == "" {
 					return err
 				}
-				b, err := os.ReadFile(d.relative(name))
+				b, err := readFile(d.relative(name), maxPEM+1)
 				if err != nil {
 					return d.fail(v, p, "%v", err)
+				}
+				if len(b) > maxPEM {
+					return d.fail(v, p, "more than %d bytes; not a PEM file", maxPEM)
 				}
 				*files[key] = b
 				return nil
