@@ -71,20 +71,23 @@ func TestBotocore_InstanceMetadataFetcher(t *testing.T) {
 	}
 }
 
-// Ensure botocore's region fetcher, which strips the last character of the
-// availability zone it reads, gets us-east-1.
+// Ensure botocore's region fetcher, which reads availability-zone/ (with a
+// slash) and strips its last character, gets the instance's region.
+// (For a Local Zone released botocore gets it wrong; TestGoSDK_GetRegion
+// covers those.)
 func TestBotocore_InstanceMetadataRegionFetcher(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []struct{ name, config string }{
-		{"optional", ""},
-		{"required", tokensRequired},
+	for _, mode := range []struct{ name, config, want string }{
+		{"optional", "", "us-east-1"},
+		{"required", tokensRequired, "us-east-1"},
+		{"us-west-2a", "instance:\n  region: us-west-2\n", "us-west-2"},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			s := startIMDS(t, serveOptions{config: mode.config})
 			var got struct{ Region *string }
 			botocore(t, s, false, "region", &got)
-			if got.Region == nil || *got.Region != "us-east-1" {
-				t.Errorf("retrieve_region() = %v, want us-east-1", got.Region)
+			if got.Region == nil || *got.Region != mode.want {
+				t.Errorf("retrieve_region() = %v, want %s", got.Region, mode.want)
 			}
 		})
 	}

@@ -150,15 +150,26 @@ func TestGoSDK_TokenRefused(t *testing.T) {
 	}
 }
 
+// shortCredentials is a required-mode config whose credentials live less
+// than an hour, below ec2rolecreds' cap.
+const shortCredentials = tokensRequired + `credentials:
+  lifetime: 50m
+  rotate-every: 40m
+`
+
 // Ensure aws-sdk-go-v2's ec2rolecreds provider returns the keys imds serves
-// for the role, expiring when the JSON says (the provider caps expiry at
-// one hour from now, so the cap is what it must report for longer-lived
-// credentials).
+// for the role, expiring when the JSON says. The provider caps expiry at one
+// hour from now, so for the default 6-hour credentials the cap is what it
+// must report, and for 50-minute ones the served Expiration exactly.
 func TestGoSDK_RoleCredentials(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []struct{ name, config string }{
-		{"optional", ""},
-		{"required", tokensRequired},
+	for _, mode := range []struct {
+		name, config string
+		exact        bool // Expiration is under the cap
+	}{
+		{"optional", "", false},
+		{"required", tokensRequired, false},
+		{"required/50m credentials", shortCredentials, true},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			s := startIMDS(t, serveOptions{config: mode.config})
@@ -181,8 +192,11 @@ func TestGoSDK_RoleCredentials(t *testing.T) {
 				t.Errorf("Retrieve CanExpire = false, want true")
 			}
 			exp := want.expiration(t)
+			if under := exp.Before(before.Add(time.Hour)); under != mode.exact {
+				t.Fatalf("served Expiration %v: under the one-hour cap = %v, want %v", exp, under, mode.exact)
+			}
 			switch {
-			case exp.Before(before.Add(time.Hour)):
+			case mode.exact:
 				if !got.Expires.Equal(exp) {
 					t.Errorf("Retrieve Expires = %v, want the served %v", got.Expires, exp)
 				}
@@ -201,4 +215,81 @@ func readAll(t testing.TB, r io.ReadCloser) string {
 		t.Fatalf("read body: %v", err)
 	}
 	return string(b)
+}
+
+// Ensure the region aws-sdk-go-v2 reads from the identity document agrees
+// with placement/region and the zone, Local Zones included (BL-08).
+func TestGoSDK_GetRegion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, config, region, zone string
+	}{
+		{"default", "", "us-east-1", "us-east-1a"},
+		{"us-west-2", "instance:\n  region: us-west-2\n", "us-west-2", "us-west-2a"},
+		{"local zone", "instance:\n  availability-zone: us-west-2-lax-1a\n", "us-west-2", "us-west-2-lax-1a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startIMDS(t, serveOptions{config: tt.config})
+			c := newGoClient(t, s, aws.FalseTernary)
+			ctx := context.Background()
+
+			region, err := c.GetRegion(ctx, nil)
+			if err != nil {
+				t.Fatalf("GetRegion: %v", err)
+			}
+			if region.Region != tt.region {
+				t.Errorf("GetRegion = %q, want %q", region.Region, tt.region)
+			}
+			for path, want := range map[string]string{
+				"placement/region":             tt.region,
+				"placement/availability-zone":  tt.zone,
+				"placement/availability-zone/": tt.zone,
+			} {
+				if got := getMetadata(t, c, path); got != want {
+					t.Errorf("GetMetadata(%q) = %q, want %q", path, got, want)
+				}
+			}
+		})
+	}
+}
+
+// Ensure a path answers the same with and without a trailing slash, as
+// SDKs build them both ways (BL-16, SPEC.md 2.3).
+func TestGoSDK_GetMetadata(t *testing.T) {
+	t.Parallel()
+	s := startIMDS(t, serveOptions{})
+	c := newGoClient(t, s, aws.FalseTernary)
+	tests := []struct {
+		path, want string // want "" means: same as the path without its slash
+	}{
+		{"iam/security-credentials", "app-role"},
+		{"iam/security-credentials/", "app-role"},
+		{"iam/security-credentials/app-role/", ""},
+		{"iam/", "info\nsecurity-credentials/"},
+		{"iam", "info\nsecurity-credentials/"},
+		{"public-keys/0/", "openssh-key"},
+		{"instance-id/", "i-0123456789abcdef0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			got := getMetadata(t, c, tt.path)
+			want := tt.want
+			if want == "" {
+				want = getMetadata(t, c, strings.TrimSuffix(tt.path, "/"))
+			}
+			if got != want {
+				t.Errorf("GetMetadata(%q) = %q, want %q", tt.path, got, want)
+			}
+		})
+	}
+}
+
+func getMetadata(t testing.TB, c *imds.Client, path string) string {
+	t.Helper()
+	out, err := c.GetMetadata(context.Background(), &imds.GetMetadataInput{Path: path})
+	if err != nil {
+		t.Fatalf("GetMetadata(%q): %v", path, err)
+	}
+	return readAll(t, out.Content)
 }
