@@ -26,7 +26,7 @@ func Start(t testing.TB) *Server {
 	cfg := embed.NewConfig()
 	cfg.Name = "test"
 	cfg.Dir = t.TempDir()
-	cfg.LogLevel = "error"
+	cfg.LogLevel = "fatal"
 	// Tests need no durability from the etcd they start; fsync-free runs
 	// keep the suite within its time budget.
 	cfg.UnsafeNoFsync = true
