@@ -64,6 +64,9 @@ type keyedMAC struct {
 	keyID uint32
 	mac   hash.Hash
 	sum   [sha256.Size]byte
+	// input is reused to hand header and instance id to the hash without
+	// a heap copy per call.
+	input []byte
 }
 
 // NewAuthority returns an authority using ring. now defaults to time.Now;
@@ -142,8 +145,8 @@ func (a *Authority) tag(key Key, header []byte, instanceID string) *keyedMAC {
 	} else {
 		m.mac.Reset()
 	}
-	m.mac.Write(header)
-	m.mac.Write([]byte(instanceID))
+	m.input = append(append(m.input[:0], header...), instanceID...)
+	m.mac.Write(m.input)
 	m.mac.Sum(m.sum[:0])
 	return m
 }
@@ -154,7 +157,7 @@ func (a *Authority) release(m *keyedMAC) { a.macs.Put(m) }
 // plain ASCII digits are accepted (no sign, no spaces, no leading plus), and
 // the value must lie in [MinTTL, MaxTTL].
 func ParseTTL(s string) (int, bool) {
-	if len(s) == 0 || len(s) > 5 {
+	if len(s) == 0 {
 		return 0, false
 	}
 	n := 0
@@ -163,7 +166,11 @@ func ParseTTL(s string) (int, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int(c-'0')
+		// Stop as soon as the value is out of range, so long inputs cannot
+		// overflow; leading zeros are fine.
+		if n = n*10 + int(c-'0'); n > MaxTTL {
+			return 0, false
+		}
 	}
-	return n, n >= MinTTL && n <= MaxTTL
+	return n, n >= MinTTL
 }
