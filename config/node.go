@@ -16,14 +16,16 @@ const maxNodes = 200_000
 // decoder walks one config document. It remembers the line of every field it
 // sees, so that problems found later by Validate can still point into the file.
 type decoder struct {
-	name    string         // file name in errors
-	baseDir string         // where relative paths start
-	lines   map[string]int // field path -> line of its key
-	budget  int            // nodes left before the file counts as too large
+	name    string              // file name in errors
+	baseDir string              // where relative paths start
+	lines   map[string]int      // field path -> line of its key
+	budget  int                 // nodes left before the file counts as too large
+	merging map[*yaml.Node]bool // mappings whose merge keys are being expanded
 }
 
 func newDecoder(name, baseDir string) *decoder {
-	return &decoder{name: name, baseDir: baseDir, lines: map[string]int{}, budget: maxNodes}
+	return &decoder{name: name, baseDir: baseDir, lines: map[string]int{}, budget: maxNodes,
+		merging: map[*yaml.Node]bool{}}
 }
 
 // fail returns a located error for the field at path, found at node n.
@@ -48,14 +50,19 @@ func (d *decoder) locate(path, problem string) error {
 
 // resolve follows aliases and charges the node against the budget.
 func (d *decoder) resolve(n *yaml.Node) (*yaml.Node, error) {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
+	n = resolveAlias(n)
 	d.budget--
 	if d.budget < 0 {
 		return nil, d.fail(n, "", "file expands to more than %d nodes", maxNodes)
 	}
 	return n, nil
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
@@ -88,11 +95,18 @@ func (d *decoder) entries(n *yaml.Node, path string) ([]entry, error) {
 		own[k.Value] = k.Line
 	}
 
+	// A mapping that merges itself, directly or through others, has no end.
+	if d.merging[n] {
+		return nil, d.fail(n, path, "<< merges a mapping into itself")
+	}
+	d.merging[n] = true
+	defer delete(d.merging, n)
+
 	var out []entry
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		k, _ = d.resolve(k)
+		k, v := n.Content[i], resolveAlias(n.Content[i+1])
+		k = resolveAlias(k)
 		if k.ShortTag() != "!!merge" {
 			out = append(out, entry{key: k, val: v, name: k.Value})
 			continue
