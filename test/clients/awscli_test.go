@@ -14,6 +14,7 @@ func TestAWSCLI_ConfigureList(t *testing.T) {
 		{"required", tokensRequired},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
 			aws := needTool(t, "aws", botocoreInstall)
 			s := startIMDS(t, serveOptions{config: mode.config})
 			mark := s.mark()

@@ -4,20 +4,30 @@ import (
 	"maps"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 )
 
 const botocoreInstall = "pip install boto3 awscli (botocore 1.43 or later)"
+
+// pythonProbes caches whether an interpreter can import a module list,
+// keyed by "path import list"; importing boto3 takes a second.
+var pythonProbes sync.Map
 
 // needPython returns an interpreter that can import every module named,
 // failing (CI) or skipping the test when there is none.
 func needPython(t testing.TB, python, install string, modules ...string) string {
 	t.Helper()
 	path := needTool(t, python, install)
-	for _, m := range modules {
-		if err := exec.Command(path, "-c", "import "+m).Run(); err != nil {
-			missing(t, path+" cannot import "+m, install)
-		}
+	stmt := "import " + strings.Join(modules, ", ")
+	ok, seen := pythonProbes.Load(path + " " + stmt)
+	if !seen {
+		ok = exec.Command(path, "-c", stmt).Run() == nil
+		pythonProbes.Store(path+" "+stmt, ok)
+	}
+	if !ok.(bool) {
+		missing(t, path+" cannot run "+stmt, install)
 	}
 	return path
 }
@@ -46,6 +56,7 @@ func TestBotocore_InstanceMetadataFetcher(t *testing.T) {
 		{"required", tokensRequired},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
 			s := startIMDS(t, serveOptions{config: mode.config})
 			mark := s.mark()
 			var got struct {
@@ -83,6 +94,7 @@ func TestBotocore_InstanceMetadataRegionFetcher(t *testing.T) {
 		{"us-west-2a", "instance:\n  region: us-west-2\n", "us-west-2"},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
 			s := startIMDS(t, serveOptions{config: mode.config})
 			var got struct{ Region *string }
 			botocore(t, s, false, "region", &got)
@@ -103,6 +115,7 @@ func TestBoto3_Session(t *testing.T) {
 		{"required", tokensRequired},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
 			s := startIMDS(t, serveOptions{config: mode.config})
 			mark := s.mark()
 			var got struct {

@@ -110,6 +110,7 @@ func TestCloudInit_DataSourceEc2(t *testing.T) {
 		{"required", tokensRequired},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
 			s := startIMDS(t, serveOptions{config: mode.config})
 			mark := s.mark()
 			var got struct {

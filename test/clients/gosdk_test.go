@@ -41,6 +41,7 @@ func TestGoSDK_Client(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := startIMDS(t, serveOptions{config: tt.config})
 			c := newGoClient(t, s, tt.fallback)
 			ctx := context.Background()
@@ -172,6 +173,7 @@ func TestGoSDK_RoleCredentials(t *testing.T) {
 		{"required/50m credentials", shortCredentials, true},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
 			s := startIMDS(t, serveOptions{config: mode.config})
 			p := ec2rolecreds.New(func(o *ec2rolecreds.Options) {
 				o.Client = newGoClient(t, s, aws.FalseTernary)
@@ -230,6 +232,7 @@ func TestGoSDK_GetRegion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := startIMDS(t, serveOptions{config: tt.config})
 			c := newGoClient(t, s, aws.FalseTernary)
 			ctx := context.Background()
@@ -273,6 +276,7 @@ func TestGoSDK_GetMetadata(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
 			got := getMetadata(t, c, tt.path)
 			want := tt.want
 			if want == "" {

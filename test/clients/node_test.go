@@ -25,6 +25,7 @@ func TestNodeSDK_FromInstanceMetadata(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			node := needTool(t, "node", "apt-get install -y nodejs npm")
 			dir := clientDir("js")
 			if _, err := os.Stat(filepath.Join(dir, "node_modules", "@smithy", "credential-provider-imds")); err != nil {
