@@ -11,8 +11,9 @@ import (
 )
 
 // DefaultPublicKey is the OpenSSH key of the built-in instance's key pair
-// "my-key". Its private half was never kept.
-const DefaultPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHSbKC/Tyzio1vc4GGYroC7pgz1seBpelVi0rVVGtoqK my-key"
+// "my-key". Its private half was never kept. It ends with a newline, as
+// the key EC2 serves does (BL-05).
+const DefaultPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHSbKC/Tyzio1vc4GGYroC7pgz1seBpelVi0rVVGtoqK my-key\n"
 
 // DefaultUserData is the built-in instance's user data.
 const DefaultUserData = "#!/bin/sh\necho hi\n"

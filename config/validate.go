@@ -154,7 +154,7 @@ func checkKeys(in *imds.Instance) error {
 }
 
 var (
-	openSSHRe = regexp.MustCompile(`^(ssh|ecdsa|sk)-[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}( [^\r\n]*)?$`)
+	openSSHRe = regexp.MustCompile(`^(ssh|ecdsa|sk)-[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}( [^\r\n]*)?\n?$`)
 	virtualRe = regexp.MustCompile(`^(ami|root|swap|ebs[0-9]+|ephemeral[0-9]+)$`)
 	deviceRe  = regexp.MustCompile(`^[a-z0-9/]+$`)
 )

@@ -452,8 +452,7 @@ func TestBL05_PublicKeys(t *testing.T) {
 		{"two keys", twoKeys, pk, 200, "0=my-key\n1=other"},
 		{"second key formats", twoKeys, pk + "1", 200, "openssh-key"},
 		// Pinned: the key text is served byte for byte as configured.
-		// Real EC2 ends it with LF (BL-05); config.DefaultPublicKey has
-		// none, which is a config question, not a data-plane one.
+		// Real EC2 ends it with LF (BL-05), and so does the built-in key.
 		{"key as configured", nil, pk + "0/openssh-key", 200, config.DefaultPublicKey},
 		{"key ending in LF kept", twoKeys, pk + "1/openssh-key", 200, other},
 		{"key with trailing slash", twoKeys, pk + "1/openssh-key/", 200, other},

@@ -85,7 +85,7 @@ func TestServer_Conformance(t *testing.T) {
 		{name: "16 public key 0 with slash", path: "/latest/meta-data/public-keys/0/", status: 200, body: "openssh-key"},
 		{name: "16 public key 0", path: "/latest/meta-data/public-keys/0", status: 200, body: "openssh-key"},
 		{name: "17 openssh key", path: "/latest/meta-data/public-keys/0/openssh-key", status: 200,
-			body: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHSbKC/Tyzio1vc4GGYroC7pgz1seBpelVi0rVVGtoqK my-key"},
+			body: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHSbKC/Tyzio1vc4GGYroC7pgz1seBpelVi0rVVGtoqK my-key\n"},
 		{name: "18 macs", path: "/latest/meta-data/network/interfaces/macs/", status: 200, body: "0e:49:61:0f:c3:11/"},
 		{name: "18 device number", path: "/latest/meta-data/network/interfaces/macs/0e:49:61:0f:c3:11/device-number", status: 200, body: "0"},
 		{name: "19 no public ipv4", setup: noPublic, path: "/latest/meta-data/public-ipv4", status: 404},
