@@ -46,8 +46,11 @@ func (x *instanceDecoder) publicKey(v *yaml.Node, p string) (imds.PublicKey, err
 		"name": x.strTo(&k.Name),
 		"public-key": func(v *yaml.Node, p string) error {
 			s, err := x.str(v, p)
-			// A block scalar brings a final newline; the key is one line.
-			k.OpenSSH = strings.TrimSpace(s)
+			// EC2 serves the key line with a final newline (BL-05),
+			// whether or not the file's scalar has one.
+			if s = strings.TrimSpace(s); s != "" {
+				k.OpenSSH = s + "\n"
+			}
 			return err
 		},
 	})

@@ -65,6 +65,9 @@ func TestLoad_Example(t *testing.T) {
 	if got := in.Tags[2]; got != (imds.Tag{Key: "aws:autoscaling:groupName", Value: "web-asg"}) {
 		t.Errorf("Tags[2] = %+v", got)
 	}
+	if in.PublicKeys[0].OpenSSH != DefaultPublicKey {
+		t.Errorf("key = %q, want %q", in.PublicKeys[0].OpenSSH, DefaultPublicKey)
+	}
 	if string(in.UserData) != DefaultUserData {
 		t.Errorf("UserData = %q, want %q", in.UserData, DefaultUserData)
 	}
@@ -185,7 +188,7 @@ func TestParse_Minimal(t *testing.T) {
 		}},
 		{"public keys", "instance:\n  public-keys:\n    - {name: a, public-key: \"ssh-rsa AAAAB3Nza a\"}\n" +
 			"    - name: b\n      public-key: |\n        ssh-ed25519 AAAAC3Nz b\n", func(t *testing.T, in *imds.Instance) {
-			want := []imds.PublicKey{{Name: "a", OpenSSH: "ssh-rsa AAAAB3Nza a"}, {Name: "b", OpenSSH: "ssh-ed25519 AAAAC3Nz b"}}
+			want := []imds.PublicKey{{Name: "a", OpenSSH: "ssh-rsa AAAAB3Nza a\n"}, {Name: "b", OpenSSH: "ssh-ed25519 AAAAC3Nz b\n"}}
 			if !reflect.DeepEqual(in.PublicKeys, want) {
 				t.Errorf("PublicKeys = %+v, want %+v", in.PublicKeys, want)
 			}

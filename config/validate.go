@@ -137,7 +137,8 @@ func checkPlacement(in *imds.Instance) error {
 }
 
 // checkKeys allows any key type OpenSSH prints, as long as the line has a
-// type and a base64 body; the tree serves it byte for byte.
+// type and a base64 body and at most a final newline; the tree serves it
+// byte for byte.
 func checkKeys(in *imds.Instance) error {
 	for i, k := range in.PublicKeys {
 		p := index("public-keys", i)
