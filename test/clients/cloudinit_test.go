@@ -1,6 +1,7 @@
 package clients_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,10 +20,13 @@ func cloudInit(t testing.TB, s *imdsServer, command string, v any) {
 
 // crawledMetadata is the part of cloud-init's meta-data dict the tests read.
 type crawledMetadata struct {
-	InstanceID string            `json:"instance-id"`
-	PublicKeys map[string]any    `json:"public-keys"`
-	Placement  map[string]string `json:"placement"`
-	IAM        struct {
+	InstanceID string         `json:"instance-id"`
+	PublicKeys map[string]any `json:"public-keys"`
+	Tags       struct {
+		Instance map[string]string `json:"instance"`
+	} `json:"tags"`
+	Placement map[string]string `json:"placement"`
+	IAM       struct {
 		Info map[string]any `json:"info"`
 	} `json:"iam"`
 	Network struct {
@@ -32,13 +36,20 @@ type crawledMetadata struct {
 	} `json:"network"`
 }
 
-// check reports what the built-in instance should have produced.
-func (md crawledMetadata) check(t testing.TB) {
+// check reports what the built-in instance, or examples/imds.yaml which
+// shares its values, should have produced; nics is the interface count.
+func (md crawledMetadata) check(t testing.TB, nics int) {
 	t.Helper()
 	if md.InstanceID != "i-0123456789abcdef0" {
 		t.Errorf("meta-data instance-id = %q, want i-0123456789abcdef0", md.InstanceID)
 	}
-	if key, _ := md.PublicKeys["my-key"].(string); len(md.PublicKeys) != 1 || !strings.HasPrefix(key, "ssh-ed25519 ") {
+	// A key line ending in LF, as EC2 serves it (BL-05), comes out of
+	// cloud-init's leaf decoder as a list of one line.
+	key, _ := md.PublicKeys["my-key"].(string)
+	if lines, ok := md.PublicKeys["my-key"].([]any); ok && len(lines) == 1 {
+		key, _ = lines[0].(string)
+	}
+	if len(md.PublicKeys) != 1 || !strings.HasPrefix(key, "ssh-ed25519 ") {
 		t.Errorf("meta-data public-keys = %v, want {my-key: ssh-ed25519 ...}", md.PublicKeys)
 	}
 	if md.Placement["availability-zone"] != "us-east-1a" || md.Placement["region"] != "us-east-1" {
@@ -48,8 +59,8 @@ func (md crawledMetadata) check(t testing.TB) {
 		t.Errorf("meta-data iam/info = %v, want a parsed JSON object with Code Success", md.IAM.Info)
 	}
 	mac, ok := md.Network.Interfaces.Macs["0e:49:61:0f:c3:11"]
-	if !ok || len(md.Network.Interfaces.Macs) != 1 || mac["device-number"] != "0" {
-		t.Errorf("meta-data network.interfaces.macs = %v, want 0e:49:61:0f:c3:11 with device-number 0", md.Network.Interfaces.Macs)
+	if !ok || len(md.Network.Interfaces.Macs) != nics || mac["device-number"] != "0" {
+		t.Errorf("meta-data network.interfaces.macs = %v, want %d with 0e:49:61:0f:c3:11 as device-number 0", md.Network.Interfaces.Macs, nics)
 	}
 }
 
@@ -82,7 +93,7 @@ func TestCloudInit_GetInstanceMetadata(t *testing.T) {
 	cloudInit(t, s, "helper", &got)
 	requests := s.accessSince(mark)
 
-	got.MetaData.check(t)
+	got.MetaData.check(t, 1)
 	if got.UserData != "#!/bin/sh\necho hi\n" {
 		t.Errorf("get_instance_userdata = %q, want %q", got.UserData, "#!/bin/sh\necho hi\n")
 	}
@@ -102,12 +113,22 @@ func TestCloudInit_GetInstanceMetadata(t *testing.T) {
 
 // Ensure cloud-init's EC2 datasource, as it runs on EC2, finds imds: it
 // gets a token, probes for the newest API version it knows (2021-03-23),
-// and crawls with the token, in optional and required mode alike.
+// and crawls with the token, in optional and required mode alike, and
+// over the fuller tree of examples/imds.yaml (tags, a second interface,
+// IPv6, events) without meeting a 404.
 func TestCloudInit_DataSourceEc2(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []struct{ name, config string }{
-		{"optional", ""},
-		{"required", tokensRequired},
+	example, err := os.ReadFile(filepath.Join(moduleRoot, "examples", "imds.yaml"))
+	if err != nil {
+		t.Fatalf("read the example config: %v", err)
+	}
+	for _, mode := range []struct {
+		name, config string
+		nics         int
+	}{
+		{"optional", "", 1},
+		{"required", tokensRequired, 1},
+		{"examples/imds.yaml", string(example), 2},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
@@ -143,7 +164,10 @@ func TestCloudInit_DataSourceEc2(t *testing.T) {
 			if got.UserData != "#!/bin/sh\necho hi\n" {
 				t.Errorf("userdata_raw = %q, want %q", got.UserData, "#!/bin/sh\necho hi\n")
 			}
-			got.MetaData.check(t)
+			got.MetaData.check(t, mode.nics)
+			if mode.nics > 1 && got.MetaData.Tags.Instance["Name"] != "web-1" {
+				t.Errorf("meta-data tags/instance = %v, want Name web-1 among them", got.MetaData.Tags.Instance)
+			}
 
 			checkNo404(t, requests)
 			if len(requests) < 2 || requests[0] != (accessEntry{Method: "PUT", Path: "/latest/api/token", Status: 200}) ||
