@@ -22,6 +22,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.keepAlive {
+		if cs := connStateOf(r); cs != nil && cs.restoreTTL != nil {
+			cs.restoreTTL()
+			cs.restoreTTL = nil
+		}
+	}
 	src := sourceAddr(r)
 	view := s.dir.Lookup(src)
 	if view == nil {

@@ -116,13 +116,25 @@ func (s *Server) Counters() *Counters { return s.counters }
 // so that the token handler can set the hop limit on the socket. Install it
 // as http.Server.ConnContext.
 func ConnContext(ctx context.Context, c net.Conn) context.Context {
-	return context.WithValue(ctx, connKey{}, c)
+	return context.WithValue(ctx, connKey{}, &connState{conn: c})
 }
 
 type connKey struct{}
 
-func connOf(r *http.Request) net.Conn {
-	c, _ := r.Context().Value(connKey{}).(net.Conn)
+// connState is what the data plane keeps per connection. net/http serves
+// the requests of one HTTP/1.x connection one after another on one
+// goroutine, so its fields need no lock.
+type connState struct {
+	conn net.Conn
+	// restoreTTL, when set, gives the socket its normal TTL back. It runs
+	// when the next request arrives on the connection: by then the client
+	// has received the token answer, so no retransmission of it can leave
+	// with the normal TTL and slip past the hop limit.
+	restoreTTL func()
+}
+
+func connStateOf(r *http.Request) *connState {
+	c, _ := r.Context().Value(connKey{}).(*connState)
 	return c
 }
 

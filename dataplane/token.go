@@ -51,30 +51,35 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, instanceID s
 	h["Content-Length"] = []string{itoa(len(tok))}
 	h[hdrTokenTTL] = []string{raw}
 
-	restore := s.limitHops(r, hopLimit)
+	cs := connStateOf(r)
+	restore := s.limitHops(cs, hopLimit)
 	w.WriteHeader(http.StatusOK)
 	w.Write([]byte(tok))
-	if restore != nil {
-		// Push the answer out while the limit is set, then give the
-		// connection its normal TTL back for later requests on it.
+	if restore == nil {
+		return
+	}
+	if s.afterHop != nil {
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
 		}
-		if s.afterHop != nil {
-			s.afterHop(connOf(r))
-		}
-		restore()
+		s.afterHop(cs.conn)
+	}
+	// Keep the limit until the client speaks again (see connState). A
+	// closing connection never gets it back: its last packets, the FIN
+	// included, stay as limited as the token they follow.
+	if s.keepAlive {
+		cs.restoreTTL = restore
 	}
 }
 
 // limitHops sets the connection's IP TTL (IPv6 hop limit) to hops and returns
 // a function that restores the previous value, or nil when the socket could
 // not be changed (the failure is counted, and the answer still goes out).
-func (s *Server) limitHops(r *http.Request, hops int) (restore func()) {
-	c := connOf(r)
-	if c == nil || hops <= 0 {
+func (s *Server) limitHops(cs *connState, hops int) (restore func()) {
+	if cs == nil || hops <= 0 {
 		return nil
 	}
+	c := cs.conn
 	tcp, ok := c.LocalAddr().(*net.TCPAddr)
 	if !ok {
 		return nil
