@@ -200,7 +200,7 @@ func (s *Server) instanceXML(in *imds.Instance) instanceXML {
 	}
 
 	if ni := in.Primary(); ni != nil {
-		out.PrivateDNSName = tree.PrivateDNSName(ni, region)
+		out.PrivateDNSName = tree.PrivateDNSName(ni, in.ID, region)
 		out.DNSName = tree.PublicDNSName(ni, region)
 		out.SubnetID, out.VPCID = ni.SubnetID, ni.VPCID
 		if len(ni.PrivateIPv4s) > 0 {
@@ -240,7 +240,7 @@ func interfaceOf(in *imds.Instance, ni *imds.NetworkInterface, region string) in
 		OwnerID:         owner,
 		Status:          "in-use",
 		MACAddress:      ni.MAC,
-		PrivateDNSName:  tree.PrivateDNSName(ni, region),
+		PrivateDNSName:  tree.PrivateDNSName(ni, in.ID, region),
 		SourceDestCheck: true,
 		Groups:          items[groupXML]{groupsXML(ni.SecurityGroups)},
 		InterfaceType:   "interface",

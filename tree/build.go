@@ -92,8 +92,8 @@ func buildMetaData(b *builder, in *imds.Instance, opt Options, v *validity) {
 	b.text(md+"services/partition", Partition(in.Placement.Region))
 
 	if primary != nil {
-		b.text(md+"hostname", PrivateDNSName(primary, in.Placement.Region))
-		b.text(md+"local-hostname", PrivateDNSName(primary, in.Placement.Region))
+		b.text(md+"hostname", PrivateDNSName(primary, in.ID, in.Placement.Region))
+		b.text(md+"local-hostname", PrivateDNSName(primary, in.ID, in.Placement.Region))
 		b.text(md+"mac", primary.MAC)
 		if len(primary.PrivateIPv4s) > 0 {
 			b.text(md+"local-ipv4", primary.PrivateIPv4s[0].String())

@@ -18,7 +18,7 @@ func buildInterface(b *builder, ni *imds.NetworkInterface, in *imds.Instance) {
 	b.text(dir+"interface-id", ni.ID)
 	b.text(dir+"mac", ni.MAC)
 	b.text(dir+"owner-id", orDefault(ni.OwnerID, in.AccountID))
-	b.text(dir+"local-hostname", PrivateDNSName(ni, region))
+	b.text(dir+"local-hostname", PrivateDNSName(ni, in.ID, region))
 	if len(ni.PrivateIPv4s) > 0 {
 		b.lines(dir+"local-ipv4s", addrStrings(ni.PrivateIPv4s))
 	}
@@ -42,7 +42,9 @@ func buildInterface(b *builder, ni *imds.NetworkInterface, in *imds.Instance) {
 	b.lines(dir+"security-groups", groupNames(ni.SecurityGroups))
 
 	b.text(dir+"subnet-id", ni.SubnetID)
-	b.text(dir+"subnet-ipv4-cidr-block", ni.SubnetIPv4CIDR.String())
+	if ni.SubnetIPv4CIDR.IsValid() {
+		b.text(dir+"subnet-ipv4-cidr-block", ni.SubnetIPv4CIDR.String())
+	}
 	if len(ni.SubnetIPv6CIDRs) > 0 {
 		b.lines(dir+"subnet-ipv6-cidr-blocks", prefixStrings(ni.SubnetIPv6CIDRs))
 	}
@@ -58,16 +60,17 @@ func buildInterface(b *builder, ni *imds.NetworkInterface, in *imds.Instance) {
 
 // PrivateDNSName returns the interface's private host name: the configured
 // one, or EC2's IP-based name (ip-10-0-0-5.ec2.internal in us-east-1,
-// ip-10-0-0-5.REGION.compute.internal elsewhere).
-func PrivateDNSName(ni *imds.NetworkInterface, region string) string {
+// ip-10-0-0-5.REGION.compute.internal elsewhere). An IPv6-only interface
+// gets the resource-based name, instance id first, as on EC2.
+func PrivateDNSName(ni *imds.NetworkInterface, instanceID, region string) string {
 	if ni.PrivateDNSName != "" {
 		return ni.PrivateDNSName
 	}
-	if len(ni.PrivateIPv4s) == 0 {
-		return ""
+	name := instanceID
+	if len(ni.PrivateIPv4s) > 0 {
+		name = "ip-" + dashed(ni.PrivateIPv4s[0])
 	}
-	name := "ip-" + dashed(ni.PrivateIPv4s[0])
-	if region == "us-east-1" {
+	if region == "us-east-1" && len(ni.PrivateIPv4s) > 0 {
 		return name + ".ec2.internal"
 	}
 	return name + "." + region + ".compute.internal"
