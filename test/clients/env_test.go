@@ -1,6 +1,7 @@
 package clients_test
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -10,19 +11,27 @@ import (
 	"testing"
 )
 
-// requireLoopback stops the test unless endpoint is an http URL whose host
-// is a loopback IP literal. Names are refused too: a name could resolve to
-// a real metadata address.
+// requireLoopback stops the test unless endpoint is a loopback endpoint.
 func requireLoopback(t testing.TB, endpoint string) {
 	t.Helper()
+	if err := checkLoopback(endpoint); err != nil {
+		t.Fatalf("refusing to run a client: %v", err)
+	}
+}
+
+// checkLoopback accepts only an http URL whose host is a loopback IP
+// literal. Names are refused too: a name could resolve to a real metadata
+// address.
+func checkLoopback(endpoint string) error {
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		t.Fatalf("endpoint %q: %v", endpoint, err)
+		return fmt.Errorf("endpoint %q: %w", endpoint, err)
 	}
 	ip := net.ParseIP(u.Hostname())
 	if u.Scheme != "http" || ip == nil || !ip.IsLoopback() {
-		t.Fatalf("refusing to run a client against %q: not a loopback IP", endpoint)
+		return fmt.Errorf("endpoint %q: not http on a loopback IP", endpoint)
 	}
+	return nil
 }
 
 // clientEnv returns the environment for one client process, built like
