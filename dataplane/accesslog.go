@@ -6,54 +6,25 @@ import (
 	"time"
 )
 
-// loggedWriter records the status and size of an answer for the access log.
-type loggedWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (w *loggedWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *loggedWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
-	return n, err
-}
-
-// Flush lets the token handler push its answer out under the hop limit.
-func (w *loggedWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap gives http.ResponseController access to the underlying writer.
-func (w *loggedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// serveLogged serves r and then writes one access-log line naming the
-// method, path, status, size, duration, source and whether a token was
-// presented. The token itself never reaches the log.
-func (s *Server) serveLogged(w http.ResponseWriter, r *http.Request) {
-	lw := &loggedWriter{ResponseWriter: w}
-	start := time.Now()
-	s.serve(lw, r)
+// logAccess writes one access-log line naming the method, path, status,
+// duration, source, instance, whether a token header came, the IMDS
+// version and the refusal. The token itself
+// never reaches the log, nor does any header value.
+func (s *Server) logAccess(r *http.Request, out Outcome, took time.Duration) {
 	_, hasToken := r.Header[hdrToken]
+	instance := ""
+	if out.Instance != nil {
+		instance = out.Instance.ID
+	}
 	s.accessLog.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
-		slog.Int("status", lw.status),
-		slog.Int("bytes", lw.bytes),
-		slog.Duration("duration", time.Since(start)),
+		slog.Int("status", out.Status),
+		slog.Duration("duration", took),
 		slog.String("source", r.RemoteAddr),
+		slog.String("instance", instance),
 		slog.Bool("token", hasToken),
+		slog.Int("imds_version", out.Version),
+		slog.String("refusal", out.Refusal),
 	)
 }

@@ -76,9 +76,9 @@ var (
 	retryAfterOneSecond   = []string{"1"}
 )
 
-// writeError sends p. Every answer of the data plane, errors included,
+// writeError sends p and returns its status. Every answer of the data plane, errors included,
 // carries Server: EC2ws and Content-Length.
-func (s *Server) writeError(w http.ResponseWriter, p *errorPage) {
+func (s *Server) writeError(w http.ResponseWriter, p *errorPage) int {
 	h := w.Header()
 	s.commonHeaders(h)
 	h["Content-Type"] = p.contentType
@@ -91,4 +91,5 @@ func (s *Server) writeError(w http.ResponseWriter, p *errorPage) {
 	}
 	w.WriteHeader(p.status)
 	w.Write(p.body)
+	return p.status
 }

@@ -14,14 +14,21 @@ import (
 // SPEC.md 7.1 fixes: endpoint disabled, method, dated token path,
 // X-Forwarded-For, TTL; then token validity, then the path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.accessLog != nil {
-		s.serveLogged(w, r)
+	if s.accessLog == nil && s.hooks.After == nil {
+		s.serve(w, r)
 		return
 	}
-	s.serve(w, r)
+	start := s.now()
+	out := s.serve(w, r)
+	if s.hooks.After != nil {
+		s.hooks.After(r, out, s.now().Sub(start))
+	}
+	if s.accessLog != nil {
+		s.logAccess(r, out, s.now().Sub(start))
+	}
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) Outcome {
 	if s.keepAlive {
 		if cs := connStateOf(r); cs != nil && cs.restoreTTL != nil {
 			cs.restoreTTL()
@@ -34,22 +41,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.counters.UnknownSource.Add(1)
 		s.anomalies.warn("unknown-source", "request from an address no instance owns",
 			slog.String("source", src.String()), slog.String("path", r.URL.Path))
-		s.writeError(w, errForbidden)
-		return
+		return Outcome{Status: s.writeError(w, errForbidden), Refusal: RefusedUnknownSource}
 	}
 	in := view.Instance()
 	opts := in.Options
+	out := Outcome{Instance: in}
 
 	if !opts.IPv6Enabled() && arrivedOverIPv6(r) {
 		// The instance has no IPv6 endpoint: no HTTP answer at all.
 		s.counters.IPv6Refused.Add(1)
+		out.Refusal = RefusedIPv6
 		dropConnection(w)
-		return
+		return out
+	}
+	if s.hooks.Before != nil {
+		if status := s.hooks.Before(w, r, in); status != 0 {
+			out.Status, out.Refusal = status, RefusedFault
+			return out
+		}
 	}
 	if opts.EndpointDisabled() {
 		s.counters.EndpointDisabled.Add(1)
-		s.writeError(w, errForbidden)
-		return
+		return out.refused(s.writeError(w, errForbidden), RefusedDisabled)
 	}
 
 	path := r.URL.Path
@@ -59,18 +72,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		path = "/"
 	}
 	if path == TokenPath {
-		s.serveToken(w, r, in.ID, in.Options.HTTPPutHopLimit)
-		return
+		out.Status, out.Refusal = s.serveToken(w, r, in.ID, in.Options.HTTPPutHopLimit)
+		out.TokenRequest = true
+		return out
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		if r.Method == http.MethodPut && isDatedTokenPath(path) {
 			s.counters.TokensRefused.Add(1)
-			s.writeError(w, errForbidden)
-			return
+			out.TokenRequest = true
+			return out.refused(s.writeError(w, errForbidden), RefusedDatedTokenPath)
 		}
 		s.counters.MethodNotAllowed.Add(1)
-		s.writeError(w, errMethodMetadata)
-		return
+		return out.refused(s.writeError(w, errMethodMetadata), RefusedMethod)
 	}
 
 	// A token header makes the request IMDSv2, and then the token must be
@@ -79,35 +92,35 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	tok, present, ok := singleHeader(r.Header, hdrToken)
 	switch {
 	case present:
+		out.Version = 2
 		if !ok {
 			s.counters.RefusedBadToken.Add(1)
-			s.writeError(w, errUnauthorized)
-			return
+			return out.refused(s.writeError(w, errUnauthorized), RefusedBadToken)
 		}
 		if _, fwd := r.Header[hdrForwardedFor]; fwd {
 			s.counters.ForwardedRefused.Add(1)
-			s.writeError(w, errForbidden)
-			return
+			return out.refused(s.writeError(w, errForbidden), RefusedForwarded)
 		}
 		var err error
 		remaining, err = s.tokens.Verify(tok, in.ID)
 		if err != nil {
-			s.countTokenFailure(err)
-			s.writeError(w, errUnauthorized)
-			return
+			return out.refused(s.writeError(w, errUnauthorized), s.countTokenFailure(err))
 		}
 	case opts.TokensRequired():
+		out.Version = 1
 		s.counters.RefusedNoToken.Add(1)
-		s.writeError(w, errUnauthorized)
-		return
+		return out.refused(s.writeError(w, errUnauthorized), RefusedNoToken)
+	default:
+		out.Version = 1
 	}
 
-	s.serveMetadata(w, path, view, remaining)
+	out.Status = s.serveMetadata(w, path, view, remaining)
+	return out
 }
 
 // serveMetadata answers a GET or HEAD from the instance's tree. remaining is
 // the token's remaining TTL, or 0 for a request without a token.
-func (s *Server) serveMetadata(w http.ResponseWriter, path string, view *View, remaining int) {
+func (s *Server) serveMetadata(w http.ResponseWriter, path string, view *View, remaining int) int {
 	v2 := remaining > 0
 	if v2 {
 		s.counters.RequestsV2.Add(1)
@@ -126,20 +139,18 @@ func (s *Server) serveMetadata(w http.ResponseWriter, path string, view *View, r
 		h["Accept-Ranges"] = acceptNone
 		w.WriteHeader(http.StatusOK)
 		w.Write(s.root)
-		return
+		return http.StatusOK
 	}
 
 	version, rest, _ := strings.Cut(path[1:], "/")
 	if !s.versions[version] {
 		s.counters.NotFound.Add(1)
-		s.writeError(w, errNotFound)
-		return
+		return s.writeError(w, errNotFound)
 	}
 	node, ok := view.Tree(s.now()).Lookup(rest)
 	if !ok {
 		s.counters.NotFound.Add(1)
-		s.writeError(w, errNotFound)
-		return
+		return s.writeError(w, errNotFound)
 	}
 	body, length := node.Content(v2)
 	if node.ContentType == "text/plain" {
@@ -152,14 +163,17 @@ func (s *Server) serveMetadata(w http.ResponseWriter, path string, view *View, r
 	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
+	return http.StatusOK
 }
 
-func (s *Server) countTokenFailure(err error) {
+// countTokenFailure counts a refused token and names the refusal.
+func (s *Server) countTokenFailure(err error) string {
 	if err == token.ErrExpired {
 		s.counters.RefusedExpired.Add(1)
-		return
+		return RefusedExpired
 	}
 	s.counters.RefusedBadToken.Add(1)
+	return RefusedBadToken
 }
 
 // singleHeader returns the value of a header that must appear at most once.

@@ -59,6 +59,7 @@ type Config struct {
 	Logger    *slog.Logger     // warnings about anomalies; nil: none
 	Now       func() time.Time // default time.Now
 	Counters  *Counters        // nil: a private set
+	Hooks     Hooks            // audit, metrics, fault injection
 	afterHop  func(c net.Conn) // test hook, run while the hop limit is set
 }
 
@@ -75,6 +76,7 @@ type Server struct {
 	counters  *Counters
 	afterHop  func(c net.Conn)
 	anomalies *anomalyLog
+	hooks     Hooks
 }
 
 // New returns a data-plane handler.
@@ -89,6 +91,7 @@ func New(cfg Config) *Server {
 		counters:  cfg.Counters,
 		afterHop:  cfg.afterHop,
 		anomalies: newAnomalyLog(cfg.Logger),
+		hooks:     cfg.Hooks,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -14,34 +14,29 @@ import (
 // serveToken answers PUT /latest/api/token and the other methods on that
 // path. The response to a successful PUT leaves with the instance's hop limit
 // as its IP TTL, so a caller more hops away than allowed never receives it.
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, instanceID string, hopLimit int) {
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, instanceID string, hopLimit int) (status int, refusal string) {
 	switch r.Method {
 	case http.MethodPut:
 	case http.MethodOptions:
-		s.writeError(w, optionsToken)
-		return
+		return s.writeError(w, optionsToken), ""
 	default:
 		s.counters.MethodNotAllowed.Add(1)
-		s.writeError(w, errMethodToken)
-		return
+		return s.writeError(w, errMethodToken), RefusedMethod
 	}
 	if _, fwd := r.Header[hdrForwardedFor]; fwd {
 		s.counters.TokensRefused.Add(1)
-		s.writeError(w, errForbidden)
-		return
+		return s.writeError(w, errForbidden), RefusedForwarded
 	}
 	raw, present, ok := singleHeader(r.Header, hdrTokenTTL)
 	ttl, valid := token.ParseTTL(raw)
 	if !present || !ok || !valid {
 		s.counters.TokensRefused.Add(1)
-		s.writeError(w, errBadRequest)
-		return
+		return s.writeError(w, errBadRequest), RefusedBadTTL
 	}
 	tok, err := s.tokens.Issue(instanceID, ttl)
 	if err != nil {
 		// Only the system's random source can fail here.
-		s.writeError(w, errServiceUnavailable)
-		return
+		return s.writeError(w, errServiceUnavailable), RefusedInternal
 	}
 	s.counters.TokensIssued.Add(1)
 
@@ -56,7 +51,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, instanceID s
 	w.WriteHeader(http.StatusOK)
 	w.Write([]byte(tok))
 	if restore == nil {
-		return
+		return http.StatusOK, ""
 	}
 	if s.afterHop != nil {
 		if f, ok := w.(http.Flusher); ok {
@@ -70,6 +65,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, instanceID s
 	if s.keepAlive {
 		cs.restoreTTL = restore
 	}
+	return http.StatusOK, ""
 }
 
 // limitHops sets the connection's IP TTL (IPv6 hop limit) to hops and returns

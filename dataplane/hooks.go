@@ -1,0 +1,56 @@
+package dataplane
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/imds-dev/imds"
+)
+
+// Hooks let other packages watch and shape the data plane: the IMDSv1
+// audit and metrics watch every answer, fault injection may answer instead
+// of the service. Unset hooks cost nothing on the hot path.
+type Hooks struct {
+	// Before runs once the caller's instance is known and before any check.
+	// It returns 0 to let the request proceed, or the status it answered
+	// with itself (having written the answer, or dropped the connection).
+	Before func(w http.ResponseWriter, r *http.Request, in *imds.Instance) (status int)
+	// After runs once the request is answered, on the request's goroutine.
+	After func(r *http.Request, out Outcome, took time.Duration)
+}
+
+// Outcome says how a request was answered.
+type Outcome struct {
+	// Instance is the caller's instance, nil for an unknown source.
+	Instance *imds.Instance
+	// Status is the HTTP status sent, 0 when the connection was dropped.
+	Status int
+	// Version is 1 for a request without a token header, 2 with one, and
+	// 0 when the answer came before the token was looked at.
+	Version int
+	// TokenRequest reports whether the request asked for a token.
+	TokenRequest bool
+	// Refusal names why the request was refused; empty when it was served.
+	Refusal string
+}
+
+// Refusal reasons, stable for metrics labels and the audit.
+const (
+	RefusedUnknownSource  = "unknown-source"
+	RefusedIPv6           = "ipv6-disabled"
+	RefusedDisabled       = "endpoint-disabled"
+	RefusedFault          = "fault-injected"
+	RefusedDatedTokenPath = "dated-token-path"
+	RefusedMethod         = "method"
+	RefusedForwarded      = "forwarded"
+	RefusedBadTTL         = "bad-ttl"
+	RefusedInternal       = "internal"
+	RefusedNoToken        = "no-token"
+	RefusedBadToken       = "bad-token"
+	RefusedExpired        = "expired-token"
+)
+
+func (o Outcome) refused(status int, reason string) Outcome {
+	o.Status, o.Refusal = status, reason
+	return o
+}
