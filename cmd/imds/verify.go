@@ -9,16 +9,14 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
-	"net/url"
 	"os"
 	"strings"
-	"syscall"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
 	"github.com/imds-dev/imds/identity"
+	"github.com/imds-dev/imds/internal/loopback"
 )
 
 // defaultVerifyEndpoint is where "imds serve" listens unless told otherwise.
@@ -148,26 +146,9 @@ func reportVerify(w io.Writer, doc []byte, sigs identity.Signatures, certPEM []b
 }
 
 // checkVerifyEndpoint refuses endpoints that are not http(s) URLs, and, unless
-// remote ones are allowed, any whose host is not "localhost" or a loopback
-// address.
+// remote ones are allowed, any that is not on loopback.
 func checkVerifyEndpoint(raw string, allowRemote bool) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("parse endpoint: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("endpoint %q is not an http or https url", raw)
-	}
-	host := u.Hostname()
-	if allowRemote || strings.EqualFold(host, "localhost") || isLoopbackLiteral(host) {
-		return nil
-	}
-	return fmt.Errorf("endpoint %q is not a loopback address (use --allow-remote to override)", raw)
-}
-
-func isLoopbackLiteral(host string) bool {
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.Unmap().IsLoopback()
+	return loopback.CheckURL(raw, allowRemote)
 }
 
 // verifyHTTPClient returns the SDK's usual client without proxies (they
@@ -180,18 +161,5 @@ func verifyHTTPClient(allowRemote bool) *awshttp.BuildableClient {
 	if allowRemote {
 		return c
 	}
-	return c.WithDialerOptions(func(d *net.Dialer) { d.Control = dialLoopbackOnly })
-}
-
-// dialLoopbackOnly is a net.Dialer Control hook; it runs after name
-// resolution, on the address about to be dialled.
-func dialLoopbackOnly(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return fmt.Errorf("dial %s: %w", address, err)
-	}
-	if !isLoopbackLiteral(host) {
-		return fmt.Errorf("dial %s: refusing non-loopback address", address)
-	}
-	return nil
+	return c.WithDialerOptions(func(d *net.Dialer) { d.Control = loopback.DialControl })
 }

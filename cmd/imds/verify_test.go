@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/imds-dev/imds/identity"
+	"github.com/imds-dev/imds/internal/loopback"
 )
 
 // isolateAWSEnv does what /work/shared/testenv.sh does for a shell: every
@@ -23,7 +24,7 @@ import (
 func isolateAWSEnv(t *testing.T, endpoint string) {
 	t.Helper()
 	u, err := url.Parse(endpoint)
-	if err != nil || !isLoopbackLiteral(u.Hostname()) {
+	if err != nil || !loopback.IsLiteral(u.Hostname()) {
 		t.Fatalf("test endpoint %q is not loopback", endpoint)
 	}
 	for k, v := range map[string]string{
@@ -267,9 +268,9 @@ func TestDialLoopbackOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
-			err := dialLoopbackOnly("tcp", tt.addr, nil)
+			err := loopback.DialControl("tcp", tt.addr, nil)
 			if (err == nil) != tt.ok {
-				t.Errorf("dialLoopbackOnly(%q) = %v, want ok %v", tt.addr, err, tt.ok)
+				t.Errorf("loopback.DialControl(%q) = %v, want ok %v", tt.addr, err, tt.ok)
 			}
 		})
 	}
