@@ -56,7 +56,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) Outcome {
 	}
 	if s.hooks.Before != nil {
 		if status := s.hooks.Before(w, r, in); status != 0 {
-			out.Status, out.Refusal = status, RefusedFault
+			out.Status, out.Refusal = max(status, 0), RefusedFault
 			return out
 		}
 	}

@@ -12,12 +12,16 @@ import (
 // of the service. Unset hooks cost nothing on the hot path.
 type Hooks struct {
 	// Before runs once the caller's instance is known and before any check.
-	// It returns 0 to let the request proceed, or the status it answered
-	// with itself (having written the answer, or dropped the connection).
+	// It returns 0 to let the request proceed, the status it answered with
+	// itself, or Dropped when it closed the connection without an answer.
 	Before func(w http.ResponseWriter, r *http.Request, in *imds.Instance) (status int)
 	// After runs once the request is answered, on the request's goroutine.
 	After func(r *http.Request, out Outcome, took time.Duration)
 }
+
+// Dropped is what a Before hook returns when it closed the connection
+// without answering.
+const Dropped = -1
 
 // Outcome says how a request was answered.
 type Outcome struct {
