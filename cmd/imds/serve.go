@@ -25,6 +25,13 @@ type serveFlags struct {
 	logFormat    string
 	logLevel     string
 	identityCert string
+
+	dataDir          string
+	store            string
+	instancesFile    string
+	bySource         bool
+	proxyFrom        string
+	tokenKeyRotation time.Duration
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -38,6 +45,12 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.identityCert, "identity-cert", "", "write the certificate that verifies identity-document signatures to this file")
+	fs.StringVar(&f.dataDir, "data-dir", "", "directory for persistent state (bbolt store); default: none, state lives in memory")
+	fs.StringVar(&f.store, "store", "", "where instances live: mem, bolt (in --data-dir) or etcd://host:2379[,host:2379...][/prefix]; default bolt with --data-dir, else mem")
+	fs.StringVar(&f.instancesFile, "instances", "", "import instances from the JSON `aws ec2 describe-instances` prints; known ids are left as they are")
+	fs.BoolVar(&f.bySource, "by-source", false, "answer each request with the instance owning its source address, even when there is only one")
+	fs.StringVar(&f.proxyFrom, "proxy-from", "", "comma-separated front-end addresses or prefixes whose PROXY protocol headers are trusted")
+	fs.DurationVar(&f.tokenKeyRotation, "token-key-rotation", 24*time.Hour, "how often the token signing key is replaced; older keys stay valid until their tokens expire")
 	withEnvHelp(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err

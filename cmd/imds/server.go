@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,64 +16,65 @@ import (
 	"github.com/imds-dev/imds/dataplane"
 	"github.com/imds-dev/imds/fleet"
 	"github.com/imds-dev/imds/identity"
-	"github.com/imds-dev/imds/store/mem"
+	"github.com/imds-dev/imds/inventory"
+	"github.com/imds-dev/imds/proxyproto"
 	"github.com/imds-dev/imds/token"
 	"github.com/imds-dev/imds/tree"
 )
 
 // server is a running `imds serve`.
 type server struct {
-	data  *http.Server
-	addrs []net.Addr
-	plane *dataplane.Server
-	fleet *fleet.Fleet
-	store imds.Store
+	data       *http.Server
+	addrs      []net.Addr
+	plane      *dataplane.Server
+	fleet      *fleet.Fleet
+	store      imds.Store
+	closeStore func() error
 }
 
 // startServer builds every part from cfg, binds the listeners and starts
-// serving. It returns once the server answers requests.
-func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *slog.Logger) (*server, error) {
-	in := cfg.Instances[0]
-
-	signer, err := newSigner(cfg)
+// serving. It returns once the server answers requests; on error nothing is
+// left running.
+func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *slog.Logger) (_ *server, err error) {
+	st, closeStore, err := openStore(ctx, f.store, f.dataDir, logger)
 	if err != nil {
 		return nil, err
 	}
-	if f.identityCert != "" {
-		if err := writeFileAtomic(f.identityCert, signer.CertificatePEM(), 0o644); err != nil {
-			return nil, fmt.Errorf("write identity certificate: %w", err)
+	defer func() {
+		if err != nil {
+			closeStore()
 		}
+	}()
+	if f.configFile == "" && f.instancesFile != "" {
+		// An inventory replaces the built-in instance, it does not join it.
+		cfg.Instances = nil
 	}
-	seed := cfg.CredentialSeed
-	if len(seed) == 0 {
-		seed = make([]byte, 32)
-		rand.Read(seed)
+	if err := seedStore(ctx, st, cfg, f.instancesFile, logger); err != nil {
+		return nil, err
 	}
-	gen := creds.NewGenerator(seed, cfg.Credentials)
-	opts := tree.Options{Creds: gen, Sign: signer.Sign}
-	build := func(in *imds.Instance, now time.Time) *tree.Tree { return tree.Build(in, opts, now) }
 
-	ring, err := token.NewKeyRing(time.Now())
+	ring, err := tokenKeys(ctx, st, f.tokenKeyRotation, logger)
 	if err != nil {
 		return nil, err
 	}
-	// One instance answers every caller, as a laptop or CI wants; with
-	// several, each request goes to the instance owning its source address.
-	st := mem.New()
-	for _, in := range cfg.Instances {
-		if err := st.Put(ctx, in); err != nil {
-			return nil, err
-		}
+	build, err := treeBuilder(cfg, f.identityCert, logger)
+	if err != nil {
+		return nil, err
 	}
-	fl := fleet.New(fleet.Everyone, build)
+	mode := fleet.Everyone
+	if f.bySource {
+		mode = fleet.BySource
+	}
+	fl := fleet.New(mode, build)
 	if err := fl.Follow(ctx, st, logger); err != nil {
 		return nil, fmt.Errorf("load instances: %w", err)
 	}
+
+	keepAlive := f.keepAlive || (cfg.KeepAlive != nil && *cfg.KeepAlive)
 	var accessLog *slog.Logger
 	if f.accessLog || (cfg.AccessLog != nil && *cfg.AccessLog) {
 		accessLog = logger.With("component", "access")
 	}
-	keepAlive := f.keepAlive || (cfg.KeepAlive != nil && *cfg.KeepAlive)
 	plane := dataplane.New(dataplane.Config{
 		Directory: fl,
 		Tokens:    token.NewAuthority(ring, nil),
@@ -90,35 +92,99 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 	if err != nil {
 		return nil, err
 	}
-	srv := &server{data: dataplane.HTTPServer(plane, logger), plane: plane, fleet: fl, store: st}
+	if f.proxyFrom != "" {
+		trusted, err := proxyproto.ParseTrusted(f.proxyFrom)
+		if err != nil {
+			closeAll(lns)
+			return nil, err
+		}
+		for i, ln := range lns {
+			lns[i] = proxyproto.NewListener(ln, trusted)
+		}
+	}
+
+	srv := &server{data: dataplane.HTTPServer(plane, logger), plane: plane, fleet: fl, store: st, closeStore: closeStore}
 	srv.data.SetKeepAlivesEnabled(keepAlive)
 	for _, ln := range lns {
 		srv.addrs = append(srv.addrs, ln.Addr())
 	}
 	serveAll(srv.data, lns, logger)
-
-	logStart(logger, srv.addrs, in)
+	logStart(logger, srv.addrs, fl, st)
 	return srv, nil
+}
+
+// seedStore adds the configured instances and those of the inventory file
+// to the store, leaving alone any the store already holds: a restart never
+// undoes what the control plane changed.
+func seedStore(ctx context.Context, st imds.Store, cfg *config.File, instancesFile string, logger *slog.Logger) error {
+	if _, err := inventory.Import(ctx, st, cfg.Instances); err != nil {
+		return fmt.Errorf("store configured instances: %w", err)
+	}
+	if instancesFile != "" {
+		if _, err := loadInventory(ctx, st, instancesFile, logger); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tokenKeys returns the key ring that signs and checks tokens. When the
+// store can share keys, every replica on that store uses the same ring.
+func tokenKeys(ctx context.Context, st imds.Store, rotateEvery time.Duration, logger *slog.Logger) (*token.KeyRing, error) {
+	ring, err := token.NewKeyRing(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if ks, ok := st.(imds.KeyStore); ok {
+		if err := token.Sync(ctx, ks, ring, rotateEvery, logger); err != nil {
+			return nil, fmt.Errorf("token keys: %w", err)
+		}
+	}
+	return ring, nil
+}
+
+// treeBuilder returns the function that renders an instance's metadata
+// tree, with its credential generator and identity signer.
+func treeBuilder(cfg *config.File, certOut string, logger *slog.Logger) (func(*imds.Instance, time.Time) *tree.Tree, error) {
+	signer, err := newSigner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if certOut != "" {
+		if err := writeFileAtomic(certOut, signer.CertificatePEM(), 0o644); err != nil {
+			return nil, fmt.Errorf("write identity certificate: %w", err)
+		}
+		logger.Info("identity certificate written", "path", certOut)
+	}
+	seed := cfg.CredentialSeed
+	if len(seed) == 0 {
+		seed = make([]byte, 32)
+		rand.Read(seed)
+	}
+	opts := tree.Options{Creds: creds.NewGenerator(seed, cfg.Credentials), Sign: signer.Sign}
+	return func(in *imds.Instance, now time.Time) *tree.Tree { return tree.Build(in, opts, now) }, nil
 }
 
 // logStart writes the one start-up line: where the data plane listens and
 // the export line a client needs.
-func logStart(logger *slog.Logger, addrs []net.Addr, in *imds.Instance) {
+func logStart(logger *slog.Logger, addrs []net.Addr, fl *fleet.Fleet, st imds.Store) {
 	urls := make([]string, len(addrs))
 	for i, a := range addrs {
 		urls[i] = endpointURL(a)
 	}
-	logger.Info("imds serving",
-		"listen", urls,
-		"instance", in.ID,
-		"http_tokens", in.Options.HTTPTokens,
-		"export", "export AWS_EC2_METADATA_SERVICE_ENDPOINT="+urls[0])
-	for _, a := range addrs {
-		if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.To4() == nil && !in.Options.IPv6Enabled() {
-			logger.Warn("IPv6 listener answers nothing while the instance's http-protocol-ipv6 is disabled, as on EC2; enable it in metadata-options",
-				"addr", a.String(), "instance", in.ID)
+	attrs := []any{"listen", urls, "instances", fl.Len()}
+	if all, err := st.List(context.Background()); err == nil && len(all) == 1 {
+		in := all[0]
+		attrs = append(attrs, "instance", in.ID, "http_tokens", in.Options.HTTPTokens)
+		for _, a := range addrs {
+			if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.To4() == nil && !in.Options.IPv6Enabled() {
+				logger.Warn("IPv6 listener answers nothing while the instance's http-protocol-ipv6 is disabled, as on EC2; enable it in metadata-options",
+					"addr", a.String(), "instance", in.ID)
+			}
 		}
 	}
+	attrs = append(attrs, "export", "export AWS_EC2_METADATA_SERVICE_ENDPOINT="+urls[0])
+	logger.Info("imds serving", attrs...)
 }
 
 func newSigner(cfg *config.File) (*identity.Signer, error) {
@@ -136,7 +202,15 @@ func newSigner(cfg *config.File) (*identity.Signer, error) {
 	return s, nil
 }
 
-// Shutdown stops serving, letting requests in flight finish.
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
+}
+
+// Shutdown stops serving, letting requests in flight finish, then closes
+// the store.
 func (s *server) Shutdown(ctx context.Context) error {
-	return s.data.Shutdown(ctx)
+	err := s.data.Shutdown(ctx)
+	return errors.Join(err, s.closeStore())
 }
