@@ -163,7 +163,9 @@ func TestAWSCLI_Tags(t *testing.T) {
 		t.Errorf("tags/instance/Name = %d %q, want web-1", status, body)
 	}
 
-	var tags struct{ Tags []struct{ Key, Value, ResourceId, ResourceType string } }
+	var tags struct {
+		Tags []struct{ Key, Value, ResourceId, ResourceType string }
+	}
 	awsCLI(t, p, &tags, "ec2", "describe-tags", "--filters", "Name=resource-id,Values="+instanceID, "Name=key,Values=team")
 	if len(tags.Tags) != 1 || tags.Tags[0].Value != "blue" || tags.Tags[0].ResourceType != "instance" {
 		t.Errorf("describe-tags = %+v", tags)
@@ -196,8 +198,11 @@ func TestBoto3_EC2Client(t *testing.T) {
 	var desc struct {
 		Reservations []struct {
 			Instances []struct {
-				InstanceId      string
-				State           struct{ Code int; Name string }
+				InstanceId string
+				State      struct {
+					Code int
+					Name string
+				}
 				MetadataOptions metadataOptions
 			}
 		}
@@ -220,7 +225,7 @@ func TestBoto3_EC2Client(t *testing.T) {
 
 	for _, c := range []struct {
 		op, args, code string
-		status     float64
+		status         float64
 	}{
 		{"modify_instance_metadata_options", `{"InstanceId":"i-0000000000000000f","HttpTokens":"required"}`, "InvalidInstanceID.NotFound", 400},
 		{"modify_instance_metadata_options", `{"InstanceId":"` + instanceID + `","HttpTokens":"required","DryRun":true}`, "DryRunOperation", 412},
