@@ -1,15 +1,16 @@
 // Package fleet keeps the data plane's views of many instances in step with
 // a store, and finds the instance behind a request by its source address.
 //
-// Reads (Lookup) take no lock: the address index is an immutable map
-// replaced as a whole on change, so a request costs one atomic load and one
-// map lookup however large the fleet.
+// Reads (Lookup) take no lock: the address index is a sync.Map updated per
+// address, so a request costs one atomic load and one map lookup however
+// large the fleet, and a change costs only its own addresses.
 package fleet
 
 import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,19 +41,25 @@ type Fleet struct {
 	build func(*imds.Instance, time.Time) *tree.Tree
 	mode  Mode
 
-	mu   sync.Mutex                 // serialises changes; guards byID
-	byID map[string]*dataplane.View // keyed by instance id
+	mu     sync.Mutex                 // serialises changes; guards byID and owners
+	byID   map[string]*dataplane.View // keyed by instance id
+	owners map[netip.Addr][]string    // ids claiming each address, keyed by address
 
-	byAddr atomic.Pointer[map[netip.Addr]*dataplane.View]
+	// byAddr maps each address to the view answering it. Changes touch
+	// only the addresses of the instance that changed, so applying one
+	// instance costs the same in a fleet of one or of a hundred thousand.
+	byAddr sync.Map                       // netip.Addr → *dataplane.View
 	only   atomic.Pointer[dataplane.View] // the single instance, in Everyone mode
 }
 
 // New returns an empty fleet whose views render trees with build.
 func New(mode Mode, build func(*imds.Instance, time.Time) *tree.Tree) *Fleet {
-	f := &Fleet{build: build, mode: mode, byID: make(map[string]*dataplane.View)}
-	empty := map[netip.Addr]*dataplane.View{}
-	f.byAddr.Store(&empty)
-	return f
+	return &Fleet{
+		build:  build,
+		mode:   mode,
+		byID:   make(map[string]*dataplane.View),
+		owners: make(map[netip.Addr][]string),
+	}
 }
 
 // Lookup returns the view answering requests from addr, or nil.
@@ -60,7 +67,10 @@ func (f *Fleet) Lookup(addr netip.Addr) *dataplane.View {
 	if v := f.only.Load(); v != nil {
 		return v
 	}
-	return (*f.byAddr.Load())[addr]
+	if v, ok := f.byAddr.Load(addr); ok {
+		return v.(*dataplane.View)
+	}
+	return nil
 }
 
 // View returns the view of the instance with the given id, or nil.
@@ -92,39 +102,68 @@ func (f *Fleet) Apply(in *imds.Instance) {
 		old := v.Instance()
 		v.Set(in)
 		if !sameAddresses(old, in) {
-			f.reindexLocked()
+			f.releaseLocked(in.ID, old.Addresses())
+			f.claimLocked(in.ID, in.Addresses())
 		}
 		return
 	}
 	f.byID[in.ID] = dataplane.NewView(in, f.build)
-	f.reindexLocked()
+	f.claimLocked(in.ID, in.Addresses())
+	f.updateOnlyLocked()
 }
 
 // Remove stops serving the instance with the given id.
 func (f *Fleet) Remove(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.byID[id]; !ok {
+	v, ok := f.byID[id]
+	if !ok {
 		return
 	}
 	delete(f.byID, id)
-	f.reindexLocked()
+	f.releaseLocked(id, v.Instance().Addresses())
+	f.updateOnlyLocked()
 }
 
-// reindexLocked rebuilds the address index. f.mu must be held. When two
-// instances claim one address, the one with the smaller id wins, so that
-// every replica makes the same choice.
-func (f *Fleet) reindexLocked() {
-	idx := make(map[netip.Addr]*dataplane.View, len(f.byID))
-	for id, v := range f.byID {
-		for _, a := range v.Instance().Addresses() {
-			if cur, ok := idx[a]; ok && cur.Instance().ID < id {
-				continue
-			}
-			idx[a] = v
+// claimLocked records id as a claimant of addrs and republishes their
+// owners. f.mu must be held.
+func (f *Fleet) claimLocked(id string, addrs []netip.Addr) {
+	for _, a := range addrs {
+		if !slices.Contains(f.owners[a], id) {
+			f.owners[a] = append(f.owners[a], id)
 		}
+		f.publishLocked(a)
 	}
-	f.byAddr.Store(&idx)
+}
+
+// releaseLocked withdraws id's claim on addrs. f.mu must be held.
+func (f *Fleet) releaseLocked(id string, addrs []netip.Addr) {
+	for _, a := range addrs {
+		ids := slices.DeleteFunc(f.owners[a], func(o string) bool { return o == id })
+		if len(ids) == 0 {
+			delete(f.owners, a)
+		} else {
+			f.owners[a] = ids
+		}
+		f.publishLocked(a)
+	}
+}
+
+// publishLocked makes the address answer with its owner. When two
+// instances claim one address, the one with the smaller id wins, so that
+// every replica makes the same choice. f.mu must be held.
+func (f *Fleet) publishLocked(a netip.Addr) {
+	ids := f.owners[a]
+	if len(ids) == 0 {
+		f.byAddr.Delete(a)
+		return
+	}
+	f.byAddr.Store(a, f.byID[slices.Min(ids)])
+}
+
+// updateOnlyLocked sets the single instance of Everyone mode. f.mu must be
+// held.
+func (f *Fleet) updateOnlyLocked() {
 	var only *dataplane.View
 	if f.mode == Everyone && len(f.byID) == 1 {
 		for _, v := range f.byID {

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -108,4 +109,34 @@ func TestFleet_Follow(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatal("store changes did not reach the fleet")
+}
+
+// TestFleet_SharedAddress checks the rule for an address two instances claim.
+func TestFleet_SharedAddress(t *testing.T) {
+	// Ensure the smaller id wins a shared address and the other takes over
+	// when the winner goes.
+	f := New(BySource, build)
+	f.Apply(instance("i-0000000000000000b", "127.0.0.7"))
+	f.Apply(instance("i-0000000000000000a", "127.0.0.7"))
+	if got := f.Lookup(netip.MustParseAddr("127.0.0.7")).Instance().ID; got != "i-0000000000000000a" {
+		t.Fatalf("shared address answered by %s, want the smaller id", got)
+	}
+	f.Remove("i-0000000000000000a")
+	if got := f.Lookup(netip.MustParseAddr("127.0.0.7")).Instance().ID; got != "i-0000000000000000b" {
+		t.Fatalf("after removal answered by %s, want the other claimant", got)
+	}
+}
+
+// BenchmarkFleet_Apply measures adding instances to a large fleet; the cost
+// per instance must not grow with the fleet.
+func BenchmarkFleet_Apply(b *testing.B) {
+	f := New(BySource, build)
+	base := instance("i-00000000000000000", "10.0.0.1")
+	b.ReportAllocs()
+	for i := range b.N {
+		in := base.Clone()
+		in.ID = fmt.Sprintf("i-%017x", i)
+		in.Interfaces[0].PrivateIPv4s = []netip.Addr{netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})}
+		f.Apply(in)
+	}
 }
