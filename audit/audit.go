@@ -1,0 +1,136 @@
+// Package audit records who still calls the metadata service without a
+// token (IMDSv1), so that an operator can switch a fleet to IMDSv2-only
+// knowing what would break. For every instance it keeps the number of
+// token-less requests served and refused, when they were first and last
+// seen, the paths asked for and, for callers on this host, the calling
+// process, found from the socket's owner under /proc.
+//
+// It goes beyond EC2's MetadataNoToken and MetadataNoTokenRejected metrics,
+// which count such requests but cannot say who made them.
+package audit
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/imds-dev/imds/dataplane"
+)
+
+// Options configure a Recorder. The zero value of each field means the
+// documented default.
+type Options struct {
+	// MaxPaths caps the distinct paths kept per instance; requests for
+	// further paths are only counted. Default 32.
+	MaxPaths int
+	// MaxCallers caps the distinct local processes kept per instance;
+	// requests from further ones are only counted. Default 16.
+	MaxCallers int
+	// LookupsPerSecond caps process lookups across all instances. Each
+	// lookup reads /proc/net/tcp (and tcp6) and, unless the socket was seen
+	// before, the descriptors of every process; requests beyond the cap are
+	// counted as unattributed. Default 4, with bursts of twice as many.
+	LookupsPerSecond float64
+	// ProcRoot is where procfs is mounted; default "/proc". Process
+	// lookups run only on Linux.
+	ProcRoot string
+	// Now is the clock for first and last sightings; default time.Now.
+	Now func() time.Time
+}
+
+// Recorder collects IMDSv1 usage. Its Observe method is meant for
+// dataplane.Hooks.After. It is safe for concurrent use.
+type Recorder struct {
+	maxPaths   int
+	maxCallers int
+	now        func() time.Time
+	finder     *finder
+
+	mu        sync.Mutex
+	instances map[string]*usage // keyed by instance id; guarded by mu
+}
+
+// NewRecorder returns an empty Recorder.
+func NewRecorder(o Options) *Recorder {
+	if o.MaxPaths <= 0 {
+		o.MaxPaths = 32
+	}
+	if o.MaxCallers <= 0 {
+		o.MaxCallers = 16
+	}
+	if o.LookupsPerSecond <= 0 {
+		o.LookupsPerSecond = 4
+	}
+	if o.ProcRoot == "" {
+		o.ProcRoot = "/proc"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Recorder{
+		maxPaths:   o.MaxPaths,
+		maxCallers: o.MaxCallers,
+		now:        o.Now,
+		finder:     newFinder(o.ProcRoot, o.LookupsPerSecond),
+		instances:  make(map[string]*usage),
+	}
+}
+
+// Observe records one answered request if it came without a token from a
+// known instance; anything else returns at once. For a caller on loopback
+// it looks up the calling process, which must happen while the connection
+// is still open, as it is when dataplane.Hooks.After runs.
+func (rec *Recorder) Observe(r *http.Request, out dataplane.Outcome, took time.Duration) {
+	if out.Version != 1 || out.Instance == nil {
+		return
+	}
+	now := rec.now()
+	local, proc, found := false, Process{}, false
+	if client, server, ok := loopbackPair(r); ok {
+		local = true
+		proc, found = rec.finder.find(client, server)
+	}
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	u := rec.instances[out.Instance.ID]
+	if u == nil {
+		u = newUsage(now)
+		rec.instances[out.Instance.ID] = u
+	}
+	u.count(now, out.Refusal != "", boundPath(r.URL.Path), rec.maxPaths)
+	switch {
+	case found:
+		u.caller(now, proc, rec.maxCallers)
+	case local:
+		u.unattributed++
+	}
+}
+
+// loopbackPair returns both ends of the request's connection when the
+// caller is on this host: the client's address and the server's.
+func loopbackPair(r *http.Request) (client, server netip.AddrPort, ok bool) {
+	client, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !client.Addr().Unmap().IsLoopback() {
+		return client, server, false
+	}
+	la, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	tcp, isTCP := la.(*net.TCPAddr)
+	if !isTCP {
+		return client, server, false
+	}
+	return client, tcp.AddrPort(), true
+}
+
+// maxPathLen bounds the length of a kept path, so a caller sending long
+// paths cannot make the report large.
+const maxPathLen = 256
+
+func boundPath(p string) string {
+	if len(p) > maxPathLen {
+		return p[:maxPathLen] + "…"
+	}
+	return p
+}
