@@ -242,3 +242,56 @@ func TestBoto3_EC2Client(t *testing.T) {
 		}
 	}
 }
+
+// Ensure the CLI reports EC2's error codes from imds's error bodies, its
+// --dry-run gets DryRunOperation, and its full describe-instances output
+// and table formatter accept imds's answer.
+func TestAWSCLI_ErrorsAndFullOutput(t *testing.T) {
+	p := startPair(t)
+	aws := needTool(t, "aws", awsInstall)
+	env := clientEnv(t, p)
+	for _, c := range []struct {
+		args []string
+		code string
+	}{
+		{[]string{"modify-instance-metadata-options", "--instance-id", "i-0000000000000000f", "--http-tokens", "required"}, "InvalidInstanceID.NotFound"},
+		{[]string{"modify-instance-metadata-options", "--instance-id", "i-bogus", "--http-tokens", "required"}, "InvalidInstanceID.Malformed"},
+		{[]string{"modify-instance-metadata-options", "--instance-id", instanceID, "--http-put-response-hop-limit", "65"}, "InvalidParameterValue"},
+		{[]string{"modify-instance-metadata-options", "--instance-id", instanceID, "--http-tokens", "required", "--dry-run"}, "DryRunOperation"},
+	} {
+		args := append([]string{"ec2"}, append(c.args, "--endpoint-url", p.ControlURL)...)
+		_, err := runErr(env, aws, args...)
+		if err == nil || !strings.Contains(err.Error(), "("+c.code+")") {
+			t.Errorf("aws %s: %v, want an error naming (%s)", strings.Join(c.args, " "), err, c.code)
+		}
+	}
+	if status, _ := p.plainGet(t, "/latest/meta-data/instance-id"); status != 200 {
+		t.Errorf("refused and dry-run calls changed the data plane: token-less GET %d", status)
+	}
+
+	var full struct {
+		Reservations []struct {
+			ReservationId string
+			OwnerId       string
+			Instances     []struct {
+				InstanceId, PrivateIpAddress, PublicIpAddress string
+				State                                         struct{ Name string }
+				NetworkInterfaces                             []struct{ MacAddress string }
+				Tags                                          []struct{ Key, Value string }
+			}
+		}
+	}
+	awsCLI(t, p, &full, "ec2", "describe-instances")
+	if len(full.Reservations) != 1 || len(full.Reservations[0].Instances) != 1 {
+		t.Fatalf("describe-instances = %+v", full)
+	}
+	in := full.Reservations[0].Instances[0]
+	if in.InstanceId != instanceID || in.State.Name != "running" || in.PublicIpAddress != "203.0.113.25" ||
+		len(in.NetworkInterfaces) != 1 || len(in.Tags) != 2 {
+		t.Errorf("describe-instances instance = %+v", in)
+	}
+	table := run(t, env, aws, "ec2", "describe-instances", "--endpoint-url", p.ControlURL, "--output", "table")
+	if !strings.Contains(string(table), instanceID) {
+		t.Errorf("table output lacks the instance id:\n%s", table)
+	}
+}
