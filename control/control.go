@@ -211,6 +211,15 @@ func requestParams(r *http.Request, body []byte) (params, *apiError) {
 	if err := parseQuery(r.URL.RawQuery, p); err != nil {
 		return nil, err
 	}
+	if r.Header.Get("Authorization") == "" {
+		// Authenticated without the header: the X-Amz- parameters are a
+		// presigned URL's signature, not the action's.
+		for name := range p {
+			if presignParam(name) {
+				delete(p, name)
+			}
+		}
+	}
 	if r.Method != http.MethodPost || len(body) == 0 {
 		return p, nil
 	}

@@ -139,7 +139,7 @@ func TestServer_Authentication(t *testing.T) {
 			r.Header.Add("Authorization", r.Header.Get("Authorization"))
 		}}, 400, "IncompleteSignature"},
 		{"session token", rawCall{body: describeBody, tamper: func(r *http.Request) { r.Header.Set("X-Amz-Security-Token", "x") }}, 401, "AuthFailure"},
-		{"presigned", rawCall{method: "GET", query: describeBody + "&X-Amz-Algorithm=AWS4-HMAC-SHA256", unsigned: true}, 400, "IncompleteSignature"},
+		{"presign without signature", rawCall{method: "GET", query: describeBody + "&X-Amz-Algorithm=AWS4-HMAC-SHA256", unsigned: true}, 400, "IncompleteSignature"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

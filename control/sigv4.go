@@ -55,17 +55,16 @@ type authHeader struct {
 
 // verify returns the access key id that signed r, whose body is body, or
 // the error EC2 gives for the first problem found: missing, malformed,
-// unknown key, expired, wrongly scoped or wrongly signed.
+// unknown key, expired, wrongly scoped or wrongly signed. The signature may
+// be in the Authorization header or, for a presigned URL, in the query.
 func (v *verifier) verify(r *http.Request, body []byte) (string, *apiError) {
 	values := r.Header.Values("Authorization")
-	if len(values) == 0 {
-		if r.URL.Query().Has("X-Amz-Signature") || r.URL.Query().Has("X-Amz-Algorithm") {
-			// TODO: accept query-string (presigned) signatures (issue 3).
-			return "", errorf(codeIncompleteSignature, "Query-string signatures are not supported; sign the Authorization header.")
-		}
+	switch {
+	case len(values) == 0 && isPresigned(r.URL.Query()):
+		return v.verifyQuery(r, body)
+	case len(values) == 0:
 		return "", errorf(codeMissingAuth, "The request must contain either a valid (registered) AWS access key ID or X.509 certificate.")
-	}
-	if len(values) > 1 {
+	case len(values) > 1:
 		return "", errorf(codeIncompleteSignature, "The request carries more than one Authorization header.")
 	}
 	h, err := parseAuthorization(values[0])
@@ -76,43 +75,73 @@ func (v *verifier) verify(r *http.Request, body []byte) (string, *apiError) {
 	if err != nil {
 		return "", err
 	}
-
-	secret, ok := v.keys[h.keyID]
-	if !ok {
-		return "", errorf(codeAuthFailure, "AWS was not able to validate the provided access credentials")
-	}
-	if r.Header.Get("X-Amz-Security-Token") != "" {
-		return "", errorf(codeAuthFailure, "The security token included in the request is invalid.")
+	secret, err := v.check(h, signedAt, r.Header.Get("X-Amz-Security-Token"))
+	if err != nil {
+		return "", err
 	}
 	if skew := v.now().Sub(signedAt); skew > maxSkew || skew < -maxSkew {
 		return "", errorf(codeRequestExpired, "Request has expired.")
 	}
-	if h.service != sigService {
-		return "", errorf(codeSignatureMismatch, "Credential should be scoped to correct service: '%s'.", sigService)
-	}
-	if h.date != signedAt.Format("20060102") {
-		return "", errorf(codeSignatureMismatch, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'",
-			h.date, signedAt.Format("20060102"))
-	}
-
 	want, err := v.expected(r, body, h, secret, signedAt)
 	if err != nil {
 		return "", err
 	}
-	if !hmac.Equal([]byte(want), []byte(h.signature)) {
-		return "", errorf(codeSignatureMismatch, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+	return h.keyID, compareSignatures(want, h.signature)
+}
+
+// check looks up the key and checks the credential scope; it returns the
+// key's secret.
+func (v *verifier) check(h authHeader, signedAt time.Time, securityToken string) (string, *apiError) {
+	secret, ok := v.keys[h.keyID]
+	if !ok {
+		return "", errorf(codeAuthFailure, "AWS was not able to validate the provided access credentials")
 	}
-	return h.keyID, nil
+	if securityToken != "" {
+		// imds's keys are long-term keys; no session token belongs to them.
+		return "", errorf(codeAuthFailure, "The security token included in the request is invalid.")
+	}
+	if h.service != sigService {
+		return "", errorf(codeSignatureMismatch, "Credential should be scoped to correct service: '%s'.", sigService)
+	}
+	if day := signedAt.Format("20060102"); h.date != day {
+		return "", errorf(codeSignatureMismatch, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'",
+			h.date, day)
+	}
+	return secret, nil
+}
+
+// compareSignatures compares in constant time.
+func compareSignatures(want, got string) *apiError {
+	if !hmac.Equal([]byte(want), []byte(got)) {
+		return errorf(codeSignatureMismatch, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+	}
+	return nil
 }
 
 // expected re-signs a copy of r that carries only the headers the client
 // signed, and returns the signature the client should have sent.
 func (v *verifier) expected(r *http.Request, body []byte, h authHeader, secret string, at time.Time) (string, *apiError) {
+	req, err := signedCopy(r, h, r.URL.RawQuery)
+	if err != nil {
+		return "", err
+	}
+	creds := aws.Credentials{AccessKeyID: h.keyID, SecretAccessKey: secret}
+	if err := v.signer.SignHTTP(context.Background(), creds, req, payloadHash(body), sigService, h.region, at); err != nil {
+		return "", errorf(codeInternal, "An internal error has occurred.")
+	}
+	_, sig, _ := strings.Cut(req.Header.Get("Authorization"), "Signature=")
+	return sig, nil
+}
+
+// signedCopy returns a request like r with the given query and only the
+// headers h lists, which is what the signer must see to reproduce the
+// client's canonical request.
+func signedCopy(r *http.Request, h authHeader, rawQuery string) (*http.Request, *apiError) {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	u := &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	u := &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: rawQuery}
 	req := &http.Request{Method: r.Method, URL: u, Host: r.Host, Header: http.Header{}}
 	for _, name := range h.signedHeaders {
 		switch {
@@ -120,20 +149,19 @@ func (v *verifier) expected(r *http.Request, body []byte, h authHeader, secret s
 		case name == "content-length":
 			req.ContentLength = r.ContentLength
 		case unsignable[name]:
-			return "", errorf(codeSignatureMismatch, "The header %s cannot be part of the signature here; do not sign it.", name)
+			return nil, errorf(codeSignatureMismatch, "The header %s cannot be part of the signature here; do not sign it.", name)
 		default:
 			req.Header[http.CanonicalHeaderKey(name)] = r.Header.Values(name)
 		}
 	}
+	return req, nil
+}
 
+// payloadHash is the hex SHA-256 of the body. The server always hashes the
+// body it received, so a client cannot sign one body and send another.
+func payloadHash(body []byte) string {
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: h.keyID, SecretAccessKey: secret}
-	err := v.signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), sigService, h.region, at)
-	if err != nil {
-		return "", errorf(codeInternal, "An internal error has occurred.")
-	}
-	_, sig, _ := strings.Cut(req.Header.Get("Authorization"), "Signature=")
-	return sig, nil
+	return hex.EncodeToString(sum[:])
 }
 
 // parseAuthorization splits "AWS4-HMAC-SHA256 Credential=AKID/20260101/
@@ -156,9 +184,16 @@ func parseAuthorization(s string) (authHeader, *apiError) {
 		}
 		fields[k] = val
 	}
+	return parseAuthFields(fields)
+}
+
+// parseAuthFields checks and splits the Credential, SignedHeaders and
+// Signature elements, from a header or a presigned query alike.
+func parseAuthFields(fields map[string]string) (authHeader, *apiError) {
+	var h authHeader
 	for _, k := range []string{"Credential", "SignedHeaders", "Signature"} {
 		if fields[k] == "" {
-			return h, errorf(codeIncompleteSignature, "Authorization header requires '%s' parameter.", k)
+			return h, errorf(codeIncompleteSignature, "Authorization requires '%s' parameter.", k)
 		}
 	}
 
