@@ -126,7 +126,7 @@ func (sh *sharer) schedule(ctx context.Context, keys []imds.SigningKey, now time
 	case err != nil:
 		return fmt.Errorf("add token key %d: %w", next.ID, err)
 	}
-	sh.log.Info("token key scheduled", "id", next.ID, "active_from", next.Created.UTC())
+	sh.log.Debug("token key scheduled", "id", next.ID, "active_from", next.Created.UTC())
 	return nil
 }
 

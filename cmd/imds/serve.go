@@ -26,6 +26,9 @@ type serveFlags struct {
 	logLevel     string
 	identityCert string
 
+	controlListen      listFlag
+	controlCredentials string
+
 	dataDir          string
 	store            string
 	instancesFile    string
@@ -35,7 +38,10 @@ type serveFlags struct {
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
-	f := &serveFlags{listen: listFlag{values: []string{"127.0.0.1:1338"}}}
+	f := &serveFlags{
+		listen:        listFlag{values: []string{"127.0.0.1:1338"}},
+		controlListen: listFlag{values: []string{"127.0.0.1:1339"}},
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(&f.listen, "listen", "data-plane address to listen on; repeat for more, IPv6 as [::1]:1338 (default 127.0.0.1:1338)")
@@ -45,7 +51,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.identityCert, "identity-cert", "", "write the certificate that verifies identity-document signatures to this file")
-	fs.StringVar(&f.dataDir, "data-dir", "", "directory for persistent state (bbolt store); default: none, state lives in memory")
+	fs.Var(&f.controlListen, "control-listen", "control-plane (EC2 API) address; repeat for more; never give instances access to it (default 127.0.0.1:1339)")
+	fs.StringVar(&f.controlCredentials, "control-credentials", "", "AWS shared-credentials file with the keys the control plane accepts (default: control-credentials in the state directory, created on first start)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "directory for persistent state: the bbolt store and the control credentials (default: state in memory, credentials in $XDG_STATE_HOME/imds)")
 	fs.StringVar(&f.store, "store", "", "where instances live: mem, bolt (in --data-dir) or etcd://host:2379[,host:2379...][/prefix]; default bolt with --data-dir, else mem")
 	fs.StringVar(&f.instancesFile, "instances", "", "import instances from the JSON `aws ec2 describe-instances` prints; known ids are left as they are")
 	fs.BoolVar(&f.bySource, "by-source", false, "answer each request with the instance owning its source address, even when there is only one")

@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/imds-dev/imds"
 	"github.com/imds-dev/imds/config"
+	"github.com/imds-dev/imds/control"
 	"github.com/imds-dev/imds/creds"
 	"github.com/imds-dev/imds/dataplane"
 	"github.com/imds-dev/imds/fleet"
@@ -26,6 +29,7 @@ import (
 type server struct {
 	data       *http.Server
 	addrs      []net.Addr
+	control    *controlPlane
 	plane      *dataplane.Server
 	fleet      *fleet.Fleet
 	store      imds.Store
@@ -104,13 +108,45 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 	}
 
 	srv := &server{data: dataplane.HTTPServer(plane, logger), plane: plane, fleet: fl, store: st, closeStore: closeStore}
+	srv.control, err = startControl(ctx, controlConfig{
+		Listen:          f.controlListen.values,
+		CredentialsFile: f.controlCredentials,
+		DataDir:         stateDir(f.dataDir),
+		Store:           st,
+		Apply:           fl.Apply,
+		Logger:          logger,
+		Routes: func(*control.Server) map[string]http.Handler {
+			return healthRoutes(st, fl.Len)
+		},
+	})
+	if err != nil {
+		closeAll(lns)
+		return nil, err
+	}
+
 	srv.data.SetKeepAlivesEnabled(keepAlive)
 	for _, ln := range lns {
 		srv.addrs = append(srv.addrs, ln.Addr())
 	}
 	serveAll(srv.data, lns, logger)
-	logStart(logger, srv.addrs, fl, st)
+	logStart(logger, srv.addrs, srv.control, fl, st)
 	return srv, nil
+}
+
+// stateDir is where the control credentials live: the data directory when
+// one is given, else $XDG_STATE_HOME/imds (~/.local/state/imds).
+func stateDir(dataDir string) string {
+	if dataDir != "" {
+		return dataDir
+	}
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+		return filepath.Join(x, "imds")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "imds")
+	}
+	return filepath.Join(home, ".local", "state", "imds")
 }
 
 // seedStore adds the configured instances and those of the inventory file
@@ -167,7 +203,7 @@ func treeBuilder(cfg *config.File, certOut string, logger *slog.Logger) (func(*i
 
 // logStart writes the one start-up line: where the data plane listens and
 // the export line a client needs.
-func logStart(logger *slog.Logger, addrs []net.Addr, fl *fleet.Fleet, st imds.Store) {
+func logStart(logger *slog.Logger, addrs []net.Addr, cp *controlPlane, fl *fleet.Fleet, st imds.Store) {
 	urls := make([]string, len(addrs))
 	for i, a := range addrs {
 		urls[i] = endpointURL(a)
@@ -184,6 +220,10 @@ func logStart(logger *slog.Logger, addrs []net.Addr, fl *fleet.Fleet, st imds.St
 		}
 	}
 	attrs = append(attrs, "export", "export AWS_EC2_METADATA_SERVICE_ENDPOINT="+urls[0])
+	if len(cp.addrs) > 0 {
+		attrs = append(attrs, "control", endpointURL(cp.addrs[0]),
+			"control_export", "export AWS_SHARED_CREDENTIALS_FILE="+cp.credentialsFile)
+	}
 	logger.Info("imds serving", attrs...)
 }
 
@@ -212,5 +252,6 @@ func closeAll(lns []net.Listener) {
 // the store.
 func (s *server) Shutdown(ctx context.Context) error {
 	err := s.data.Shutdown(ctx)
+	err = errors.Join(err, s.control.srv.Shutdown(ctx))
 	return errors.Join(err, s.closeStore())
 }
