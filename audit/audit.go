@@ -128,9 +128,11 @@ func loopbackPair(r *http.Request) (client, server netip.AddrPort, ok bool) {
 // paths cannot make the report large.
 const maxPathLen = 256
 
+// boundPath cuts p to maxPathLen bytes and makes it printable: paths come
+// from instances and end up on an operator's terminal.
 func boundPath(p string) string {
 	if len(p) > maxPathLen {
-		return p[:maxPathLen] + "…"
+		p = p[:maxPathLen] + "…"
 	}
-	return p
+	return printable(p)
 }

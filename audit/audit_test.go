@@ -51,6 +51,9 @@ func TestRecorder_Observe(t *testing.T) {
 		{"long path cut", []req{{a, long, 1, ""}}, []InstanceUsage{
 			{InstanceID: a.ID, Served: 1, Paths: []PathCount{{long[:maxPathLen] + "…", 1}}},
 		}},
+		{"unprintable path", []req{{a, "/latest/\x1b[2J\t", 1, ""}}, []InstanceUsage{
+			{InstanceID: a.ID, Served: 1, Paths: []PathCount{{"/latest/?[2J?", 1}}},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +62,8 @@ func TestRecorder_Observe(t *testing.T) {
 			start := now
 			for _, q := range tt.reqs {
 				now = now.Add(time.Second)
-				r := httptest.NewRequest("GET", q.path, nil)
+				r := httptest.NewRequest("GET", "/", nil)
+				r.URL.Path = q.path
 				r.RemoteAddr = "192.0.2.10:40000" // not loopback: no process lookup
 				rec.Observe(r, dataplane.Outcome{Instance: q.in, Version: q.version, Refusal: q.refusal}, 0)
 			}

@@ -176,7 +176,12 @@ func readCommand(root, pid string) string {
 			s = "[" + c + "]"
 		}
 	}
-	// Unprintable characters could steer the terminal that shows the table.
+	return printable(s)
+}
+
+// printable replaces unprintable characters with '?': they could steer the
+// terminal that shows the report.
+func printable(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsPrint(r) {
 			return r
