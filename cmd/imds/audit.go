@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/imds-dev/imds/audit"
+	"github.com/imds-dev/imds/control"
+	"github.com/imds-dev/imds/internal/signedclient"
+)
+
+// runAudit implements "imds audit": it fetches the IMDSv1 usage report from
+// a running imds's control listener, signed with the control credentials,
+// and prints it as a table or, with --json, as the server sent it.
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	endpoint := fs.String("endpoint", signedclient.DefaultEndpoint, "control listener base `URL`")
+	credsFile := fs.String("credentials", controlCredentialsPath(), "AWS shared-credentials `file` with the control key")
+	profile := fs.String("profile", "default", "profile in the credentials file")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	allowRemote := fs.Bool("allow-remote", false, "allow an endpoint that is not a loopback address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	c, err := signedclient.New(ctx, signedclient.Options{
+		Endpoint: *endpoint, CredentialsFile: *credsFile, Profile: *profile, AllowRemote: *allowRemote,
+	})
+	if err != nil {
+		return err
+	}
+	var rep audit.Report
+	if err := c.Do(ctx, "GET", "/imds/audit", nil, &rep); err != nil {
+		return fmt.Errorf("fetch audit: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printAudit(stdout, rep)
+}
+
+// controlCredentialsPath is where `imds serve` keeps the control key:
+// $XDG_STATE_HOME/imds, else ~/.local/state/imds. It is "" when neither
+// can be found; signedclient then asks for --credentials.
+func controlCredentialsPath() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "imds", control.CredentialsFileName)
+}
+
+// auditTopPaths and auditCommandWidth keep table rows readable; --json has
+// everything.
+const (
+	auditTopPaths     = 3
+	auditCommandWidth = 60
+)
+
+// printAudit writes one row per instance and one more per further caller.
+func printAudit(w io.Writer, rep audit.Report) error {
+	if len(rep.Instances) == 0 {
+		_, err := fmt.Fprintln(w, "no IMDSv1 requests recorded")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INSTANCE\tV1 SERVED\tV1 REFUSED\tFIRST SEEN\tLAST SEEN\tTOP PATHS\tPID\tCOMMAND")
+	for _, in := range rep.Instances {
+		callers := callerCells(in)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", in.InstanceID, in.Served, in.Refused,
+			auditTime(in.FirstSeen), auditTime(in.LastSeen), topPaths(in), callers[0])
+		for _, c := range callers[1:] {
+			fmt.Fprintf(tw, "\t\t\t\t\t\t%s\n", c)
+		}
+	}
+	if lk := rep.Lookups; !lk.Supported {
+		fmt.Fprintln(tw, "\nprocess lookup is not supported on the server's system")
+	} else if lk.Limited > 0 || lk.LastError != "" {
+		fmt.Fprintf(tw, "\nprocess lookups: %d rate limited, %d failed (last: %s)\n", lk.Limited, lk.Failed, lk.LastError)
+	}
+	return tw.Flush()
+}
+
+// callerCells returns the "PID\tCOMMAND" cells of an instance's callers,
+// at least one.
+func callerCells(in audit.InstanceUsage) []string {
+	var cells []string
+	for _, c := range in.Callers {
+		cells = append(cells, strconv.Itoa(c.PID)+"\t"+auditCut(c.Command, auditCommandWidth))
+	}
+	if in.OtherCallers > 0 {
+		cells = append(cells, "-\t"+fmt.Sprintf("(%d requests from other processes)", in.OtherCallers))
+	}
+	if in.Unattributed > 0 {
+		cells = append(cells, "?\t"+fmt.Sprintf("(%d local requests not attributed)", in.Unattributed))
+	}
+	if len(cells) == 0 {
+		cells = append(cells, "-\t-")
+	}
+	return cells
+}
+
+func topPaths(in audit.InstanceUsage) string {
+	var parts []string
+	for i, p := range in.Paths {
+		if i == auditTopPaths {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d)", p.Path, p.Requests))
+	}
+	if rest := len(in.Paths) - len(parts); rest > 0 {
+		parts = append(parts, fmt.Sprintf("+%d more", rest))
+	}
+	if in.OtherPaths > 0 {
+		parts = append(parts, fmt.Sprintf("+%d requests elsewhere", in.OtherPaths))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func auditTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func auditCut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
