@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
 # load.sh measures imds over real loopback connections against a bare
 # net/http server (bench/hello) started in the same run, so that the ratio
-# imds/bare says what imds costs whatever the machine. It reports and never
-# fails on a ratio; it exits non-zero only when a tool is missing, a build or
-# start fails, or the soak saw errors.
+# imds/bare says what imds costs whatever the machine. Besides requests per
+# second and p99 latency it reports the server's own CPU time per request,
+# read from /proc, which a busy neighbour disturbs far less than throughput.
+# It reports and never fails on a ratio; it exits non-zero only when a tool
+# is missing, a build or start fails, or the soak saw errors.
 #
-# Environment: DURATION (default 10s) per measurement, SOAK (default 30s),
-# CONNS (default 50), THREADS (default 2) for wrk, SOAK_MODE (keepalive or
-# close, default keepalive), ROUNDS (default 1): alternate imds and bare
-# this many times per request kind and report medians, for noisy hosts.
-# Everything listens on 127.0.0.1 only.
+# Environment:
+#
+#	DURATION   per measurement (default 10s)
+#	SOAK       length of the token soak (default 30s)
+#	CONNS      wrk connections (default 50)
+#	THREADS    wrk threads (default 2)
+#	ROUNDS     alternate imds and bare this many times per request kind and
+#	           report medians, for noisy hosts (default 1)
+#	SOAK_MODE  keepalive or close (default keepalive)
+#
+# Everything listens on 127.0.0.1 only; imds keeps its state in a temporary
+# directory removed at exit.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
 SOAK=${SOAK:-30s}
 CONNS=${CONNS:-50}
 THREADS=${THREADS:-2}
-SOAK_MODE=${SOAK_MODE:-keepalive}
 ROUNDS=${ROUNDS:-1}
+SOAK_MODE=${SOAK_MODE:-keepalive}
 
 need() {
 	if ! command -v "$1" >/dev/null 2>&1; then
@@ -51,14 +60,22 @@ trap 'exit 130' INT TERM
 log "building imds and hello"
 (cd "$root" && go build -o "$work/imds" ./cmd/imds && go build -o "$work/hello" ./bench/hello)
 
-# wait_addr prints the first http://127.0.0.1:PORT its process logged to
-# file, waiting up to 30 s (imds generates an RSA key at start).
+# imds_flags are the flags every imds gets: a control plane, when this build
+# has one, on a free port instead of its fixed default.
+imds_flags=(serve --listen 127.0.0.1:0)
+if "$work/imds" serve -h 2>&1 | grep -q -- '-control-listen'; then
+	imds_flags+=(--control-listen 127.0.0.1:0)
+fi
+
+# wait_addr prints the address (http://127.0.0.1:PORT) that follows prefix
+# in the log file of process pid, waiting up to 30 s (imds generates an RSA
+# key at start).
 wait_addr() {
-	local file=$1 pid=$2 addr=""
+	local file=$1 pid=$2 prefix=$3 addr=""
 	for _ in $(seq 300); do
-		addr=$(grep -oE '127\.0\.0\.1:[0-9]+' "$file" 2>/dev/null | head -n1 || true)
+		addr=$(grep -oE "${prefix}127\.0\.0\.1:[0-9]+" "$file" 2>/dev/null | head -n1 || true)
 		if [ -n "$addr" ]; then
-			echo "http://$addr"
+			echo "http://${addr#"$prefix"}"
 			return 0
 		fi
 		if ! kill -0 "$pid" 2>/dev/null; then
@@ -71,15 +88,16 @@ wait_addr() {
 	exit 1
 }
 
-# start runs a server on a free port (port 0) and sets START_PID and
-# START_URL. Assignment to globals: command substitution would fork it away.
+# start runs a server whose log names its address after prefix and sets
+# START_PID and START_URL (globals: command substitution would run the
+# server in a subshell that exits at once).
 start() {
-	local name=$1
-	shift
-	"$@" 2>"$work/$name.log" &
+	local name=$1 prefix=$2
+	shift 2
+	HOME="$work" XDG_STATE_HOME="$work/state" "$@" 2>"$work/$name.log" &
 	START_PID=$!
 	pids+=("$START_PID")
-	START_URL=$(wait_addr "$work/$name.log" "$START_PID")
+	START_URL=$(wait_addr "$work/$name.log" "$START_PID" "$prefix")
 }
 
 stop() {
@@ -89,6 +107,10 @@ stop() {
 
 # rss prints the resident set of pid in MiB.
 rss() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# cpu_ticks prints the user plus system CPU time pid has used, in ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 
 # to_ms converts a wrk duration (850.00us, 1.20ms, 2.00s, 1.00m) to ms.
 to_ms() {
@@ -102,18 +124,23 @@ to_ms() {
 	}'
 }
 
-# measure runs wrk against url with a Lua script and sets RPS, P99 (ms) and
-# ERRS (non-2xx responses plus socket errors).
+# measure runs wrk against url with a Lua script while watching the server
+# pid, and sets RPS, P99 (ms), CPU (server CPU µs per request) and ERRS
+# (non-2xx responses plus socket errors).
 measure() {
-	local label=$1 url=$2 lua=$3 duration=$4
-	local out="$work/$label.out"
+	local label=$1 url=$2 lua=$3 duration=$4 pid=$5
+	local out="$work/$label.out" t0 t1
+	t0=$(cpu_ticks "$pid")
 	wrk -c "$CONNS" -t "$THREADS" -d "$duration" --latency -s "$lua" "$url" >"$out" 2>&1 || {
 		log "wrk failed for $label:"
 		cat "$out" >&2
 		exit 1
 	}
+	t1=$(cpu_ticks "$pid")
 	RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
 	P99=$(awk '$1 == "99%" { print $2 }' "$out" | to_ms)
+	CPU=$(awk -v t="$((t1 - t0))" -v hz="$hz" '/ requests in / {
+		if ($1 > 0) printf "%.1f", t / hz * 1e6 / $1; else print "n/a" }' "$out")
 	ERRS=$(awk '
 		/Non-2xx or 3xx responses:/ { n += $NF }
 		/Socket errors:/ { gsub(",", ""); n += $4 + $6 + $8 + $10 }
@@ -162,41 +189,46 @@ EOF
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # compare measures imds and bare alternately ROUNDS times, so that a noisy
-# neighbour hits both alike, and sets IRPS, IP99, BRPS, BP99 (medians) and
-# IERR, BERR (totals).
+# neighbour hits both alike, and sets I* and B* (RPS, P99, CPU: medians;
+# ERR: totals) for imds and bare.
 compare() {
-	local label=$1 imds=$2 bare=$3 lua=$4 i
-	local irps=() ip99=() brps=() bp99=()
+	local label=$1 imds=$2 ipid=$3 bare=$4 bpid=$5 lua=$6 i
+	local irps=() ip99=() icpu=() brps=() bp99=() bcpu=()
 	IERR=0 BERR=0
 	for i in $(seq "$ROUNDS"); do
-		log "$label: imds, round $i"
-		measure "imds-$label-$i" "$imds" "$lua" "$DURATION"
-		irps+=("$RPS") ip99+=("$P99") IERR=$((IERR + ERRS))
-		log "$label: bare, round $i"
-		measure "bare-$label-$i" "$bare" "$lua" "$DURATION"
-		brps+=("$RPS") bp99+=("$P99") BERR=$((BERR + ERRS))
+		measure "imds-$label-$i" "$imds" "$lua" "$DURATION" "$ipid"
+		irps+=("$RPS") ip99+=("$P99") icpu+=("$CPU") IERR=$((IERR + ERRS))
+		log "$label: imds, round $i: $RPS req/s, p99 $P99 ms, $CPU µs CPU/req"
+		measure "bare-$label-$i" "$bare" "$lua" "$DURATION" "$bpid"
+		brps+=("$RPS") bp99+=("$P99") bcpu+=("$CPU") BERR=$((BERR + ERRS))
+		log "$label: bare, round $i: $RPS req/s, p99 $P99 ms, $CPU µs CPU/req"
 	done
-	IRPS=$(median "${irps[@]}") IP99=$(median "${ip99[@]}")
-	BRPS=$(median "${brps[@]}") BP99=$(median "${bp99[@]}")
+	IRPS=$(median "${irps[@]}") IP99=$(median "${ip99[@]}") ICPU=$(median "${icpu[@]}")
+	BRPS=$(median "${brps[@]}") BP99=$(median "${bp99[@]}") BCPU=$(median "${bcpu[@]}")
 }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 rows=()
 rss_rows=()
+SOAK_LINE=""
+SOAK_FAILED=0
 
-# run_mode measures one connection mode: imds with imds_flags against hello
-# with hello_flags, each request kind imds first, then bare.
+# run_mode measures one connection mode: imds with the extra flag against
+# hello with its flag, each request kind imds first, then bare.
 run_mode() {
-	local mode=$1 imds_flags=$2 hello_flags=$3
+	local mode=$1 imds_extra=$2 hello_extra=$3
 	log "mode $mode: starting servers"
-	start "imds-$mode" "$work/imds" serve --listen 127.0.0.1:0 $imds_flags
-	local imds_pid=$START_PID imds_url=$START_URL
-	start "hello-$mode" "$work/hello" -listen 127.0.0.1:0 $hello_flags
-	local hello_pid=$START_PID hello_url=$START_URL
+	start "imds-$mode" "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://" \
+		"$work/imds" "${imds_flags[@]}" $imds_extra
+	local ipid=$START_PID iurl=$START_URL
+	start "hello-$mode" "listening on " "$work/hello" -listen 127.0.0.1:0 $hello_extra
+	local bpid=$START_PID burl=$START_URL
 	local idle
-	idle=$(rss "$imds_pid")
+	idle=$(rss "$ipid")
 
 	local tok
-	tok=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" "$imds_url/latest/api/token")
+	tok=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" "$iurl/latest/api/token")
 	printf 'wrk.method = "GET"\nwrk.headers["X-aws-ec2-metadata-token"] = "%s"\n' "$tok" >"$work/v2.lua"
 
 	local kind lua path
@@ -206,24 +238,17 @@ run_mode() {
 		token*) lua=put.lua path=/latest/api/token ;;
 		v1*) lua=v1.lua path=/latest/meta-data/instance-id ;;
 		esac
-		compare "$mode-${lua%.lua}" "$imds_url$path" "$hello_url$path" "$work/$lua"
-		local ratio
-		ratio=$(awk -v a="$IRPS" -v b="$BRPS" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
-		rows+=("| $mode | $kind | $IRPS | $BRPS | **$ratio** | $IP99 | $BP99 | $IERR / $BERR |")
+		compare "$mode-${lua%.lua}" "$iurl$path" "$ipid" "$burl$path" "$bpid" "$work/$lua"
+		rows+=("| $mode | $kind | $IRPS | $BRPS | **$(ratio "$IRPS" "$BRPS")** | $IP99 | $BP99 | $ICPU | $BCPU | $(ratio "$ICPU" "$BCPU") | $IERR / $BERR |")
 	done
-	local loaded
-	loaded=$(rss "$imds_pid")
-	rss_rows+=("| $mode | $idle | $loaded |")
+	rss_rows+=("| $mode | $idle | $(rss "$ipid") |")
 
 	if [ "$mode" = "$SOAK_MODE" ]; then
-		soak "$imds_pid" "$imds_url" "$tok"
+		soak "$ipid" "$iurl" "$tok"
 	fi
-	stop "$hello_pid"
-	stop "$imds_pid"
+	stop "$bpid"
+	stop "$ipid"
 }
-
-SOAK_LINE=""
-SOAK_FAILED=0
 
 # soak runs the mixed PUT/GET script for SOAK and records RSS around it.
 soak() {
@@ -231,11 +256,11 @@ soak() {
 	local before after
 	before=$(rss "$pid")
 	log "soak: $SOAK of token PUTs and v2 GETs ($SOAK_MODE)"
-	IMDS_TOKEN=$tok measure soak "$url/latest/meta-data/instance-id" "$work/soak.lua" "$SOAK"
+	IMDS_TOKEN=$tok measure soak "$url/latest/meta-data/instance-id" "$work/soak.lua" "$SOAK" "$pid"
 	after=$(rss "$pid")
 	local total
-	total=$(awk '/requests in/ { print $1 }' "$work/soak.out")
-	SOAK_LINE="| soak $SOAK ($SOAK_MODE), 1 PUT : 1 GET | $total requests, $RPS req/s, p99 $P99 ms | errors $ERRS | RSS $before → $after MiB |"
+	total=$(awk '/ requests in / { print $1 }' "$work/soak.out")
+	SOAK_LINE="| soak $SOAK ($SOAK_MODE), 1 PUT : 1 GET | $total requests, $RPS req/s, p99 $P99 ms, $CPU µs CPU/req | $ERRS | $before → $after |"
 	if [ "$ERRS" != 0 ]; then
 		SOAK_FAILED=1
 		log "soak saw $ERRS non-2xx responses or socket errors:"
@@ -250,10 +275,10 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<EOF
 
-$CONNS connections, $THREADS wrk thread(s), $DURATION per measurement, median of $ROUNDS round(s), $(nproc) CPUs shared by wrk and the servers; load average $load_before before, $load_after after; Go $(go env GOVERSION), $(uname -sr).
+$CONNS connections, $THREADS wrk thread(s), $DURATION per measurement, median of $ROUNDS round(s); $(nproc) CPUs shared by wrk and both servers; load average $load_before before, $load_after after; Go $(go env GOVERSION), $(uname -sr).
 
-| mode | request | imds req/s | bare req/s | imds/bare | imds p99 ms | bare p99 ms | errors imds / bare |
-|---|---|---|---|---|---|---|---|
+| mode | request | imds req/s | bare req/s | imds/bare | imds p99 ms | bare p99 ms | imds CPU µs/req | bare CPU µs/req | CPU imds/bare | errors imds / bare |
+|---|---|---|---|---|---|---|---|---|---|---|
 EOF
 printf '%s\n' "${rows[@]}"
 cat <<EOF
@@ -264,7 +289,7 @@ EOF
 printf '%s\n' "${rss_rows[@]}"
 cat <<EOF
 
-| run | throughput | errors | memory |
+| run | result | errors | RSS MiB before → after |
 |---|---|---|---|
 $SOAK_LINE
 EOF
