@@ -20,7 +20,7 @@ type Process struct {
 // LookupStats say how process lookups fared, so that a report without
 // callers can be told apart from one whose lookups could not run.
 type LookupStats struct {
-	Supported bool   `json:"supported"`            // false off Linux
+	Supported bool   `json:"supported"`            // false off Linux or when turned off
 	Found     uint64 `json:"found"`                // callers found
 	Cached    uint64 `json:"cached"`               // of which from the socket cache
 	Limited   uint64 `json:"rate_limited"`         // skipped by the rate cap
@@ -51,13 +51,16 @@ type sockKey struct {
 	inode uint64
 }
 
+// newFinder returns a finder allowing perSecond lookups; none when
+// perSecond is negative or the system is not Linux.
 func newFinder(root string, perSecond float64) *finder {
+	on := runtime.GOOS == "linux" && perSecond > 0
 	return &finder{
 		root:      root,
-		supported: runtime.GOOS == "linux",
-		limit:     rate.NewLimiter(rate.Limit(perSecond), max(1, int(2*perSecond))),
+		supported: on,
+		limit:     rate.NewLimiter(rate.Limit(max(perSecond, 0)), max(1, int(2*perSecond))),
 		cache:     make(map[sockKey]Process),
-		st:        LookupStats{Supported: runtime.GOOS == "linux"},
+		st:        LookupStats{Supported: on},
 	}
 }
 

@@ -151,8 +151,8 @@ func TestSocketOwner(t *testing.T) {
 // TestFinder_Find checks degradation and the rate cap.
 func TestFinder_Find(t *testing.T) {
 	// Ensure an unreadable /proc fails softly with a reason, a socket seen
-	// before comes from the cache, and lookups beyond the cap are skipped
-	// and counted.
+	// before comes from the cache, lookups beyond the cap are skipped and
+	// counted, and a negative rate turns lookups off.
 	client := netip.MustParseAddrPort("127.0.0.1:40001")
 	server := netip.MustParseAddrPort("127.0.0.1:1338")
 
@@ -179,5 +179,10 @@ func TestFinder_Find(t *testing.T) {
 	}
 	if st := f.stats(); st.Found != 2 || st.Cached != 1 || st.Limited != 1 {
 		t.Errorf("stats = %+v, want two found (one cached), one limited", st)
+	}
+
+	f = newFinder(root, -1)
+	if _, ok := f.find(client, server); ok || f.stats() != (LookupStats{}) {
+		t.Errorf("lookups turned off: found %v, stats %+v", ok, f.stats())
 	}
 }
