@@ -19,11 +19,11 @@ func ec2Client(t testing.TB, p *pair) *ec2.Client {
 	if err := checkLoopback(p.ControlURL); err != nil {
 		t.Fatal(err)
 	}
+	// The default retryer stays on; see the control package's harness.
 	return ec2.New(ec2.Options{
-		BaseEndpoint:     aws.String(p.ControlURL),
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider(p.KeyID, p.Secret, ""),
-		RetryMaxAttempts: 1,
+		BaseEndpoint: aws.String(p.ControlURL),
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider(p.KeyID, p.Secret, ""),
 	})
 }
 
