@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,7 +24,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", signedclient.DefaultEndpoint, "control listener base `URL`")
-	credsFile := fs.String("credentials", controlCredentialsPath(), "AWS shared-credentials `file` with the control key")
+	credsFile := fs.String("credentials", controlCredentialsPath(), "AWS shared-credentials `file` with the control key (serve's --control-credentials, or control-credentials in its --data-dir)")
 	profile := fs.String("profile", "default", "profile in the credentials file")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	allowRemote := fs.Bool("allow-remote", false, "allow an endpoint that is not a loopback address")
@@ -54,19 +53,10 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return printAudit(stdout, rep)
 }
 
-// controlCredentialsPath is where `imds serve` keeps the control key:
-// $XDG_STATE_HOME/imds, else ~/.local/state/imds. It is "" when neither
-// can be found; signedclient then asks for --credentials.
+// controlCredentialsPath is where `imds serve` without --data-dir or
+// --control-credentials keeps the control key.
 func controlCredentialsPath() string {
-	dir := os.Getenv("XDG_STATE_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(dir, "imds", control.CredentialsFileName)
+	return filepath.Join(stateDir(""), control.CredentialsFileName)
 }
 
 // auditTopPaths and auditCommandWidth keep table rows readable; --json has
