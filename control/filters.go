@@ -2,6 +2,7 @@ package control
 
 import (
 	"encoding/base64"
+	"sort"
 	"strings"
 )
 
@@ -128,8 +129,8 @@ func nextToken(key string) string {
 // paginate cuts keys (sorted) to one page starting after the cursor and
 // returns the page's bounds and the next token, empty on the last page.
 func paginate(keys []string, size int, after string) (from, to int, next string) {
-	for from < len(keys) && after != "" && keys[from] <= after {
-		from++
+	if after != "" {
+		from = sort.Search(len(keys), func(i int) bool { return keys[i] > after })
 	}
 	to = len(keys)
 	if size > 0 && from+size < to {
