@@ -31,6 +31,7 @@ const usage = `imds is an EC2 instance metadata service.
 Usage:
   imds serve [flags]    serve instance metadata (default 127.0.0.1:1338)
   imds verify [flags]   verify the signed identity document of a running imds
+  imds audit [flags]    show who still calls IMDSv1, per instance and process
   imds version          print the version
 
 Run "imds COMMAND -h" for a command's flags.
@@ -48,6 +49,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "imds", version)
 		return nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imds-dev/imds"
+	"github.com/imds-dev/imds/audit"
 	"github.com/imds-dev/imds/config"
 	"github.com/imds-dev/imds/control"
 	"github.com/imds-dev/imds/creds"
@@ -20,6 +21,7 @@ import (
 	"github.com/imds-dev/imds/fleet"
 	"github.com/imds-dev/imds/identity"
 	"github.com/imds-dev/imds/inventory"
+	"github.com/imds-dev/imds/metrics"
 	"github.com/imds-dev/imds/proxyproto"
 	"github.com/imds-dev/imds/token"
 	"github.com/imds-dev/imds/tree"
@@ -79,7 +81,16 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 	if f.accessLog || (cfg.AccessLog != nil && *cfg.AccessLog) {
 		accessLog = logger.With("component", "access")
 	}
+	counters := new(dataplane.Counters)
+	usage := audit.NewRecorder(audit.Options{})
+	var health func() error
+	if h, ok := st.(imds.HealthReporter); ok {
+		health = h.Health
+	}
+	prom := metrics.New(metrics.Options{Counters: counters, Health: health, Version: version})
 	plane := dataplane.New(dataplane.Config{
+		Counters:  counters,
+		Hooks:     dataplane.Hooks{After: audit.Chain(usage.Observe, prom.Observe)},
 		Directory: fl,
 		Tokens:    token.NewAuthority(ring, nil),
 		Versions:  cfg.Versions,
@@ -115,8 +126,11 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 		Store:           st,
 		Apply:           fl.Apply,
 		Logger:          logger,
-		Routes: func(*control.Server) map[string]http.Handler {
-			return healthRoutes(st, fl.Len)
+		Routes: func(ctl *control.Server) map[string]http.Handler {
+			routes := healthRoutes(st, fl.Len)
+			routes["GET /metrics"] = prom.Handler()
+			routes["/imds/audit"] = audit.Handler(usage, ctl.Authenticate)
+			return routes
 		},
 	})
 	if err != nil {
