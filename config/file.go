@@ -16,6 +16,7 @@ import (
 
 	"github.com/imds-dev/imds"
 	"github.com/imds-dev/imds/creds"
+	"github.com/imds-dev/imds/fault/rule"
 )
 
 // File is a loaded config: the instances to serve and the server settings.
@@ -42,6 +43,9 @@ type File struct {
 	// CredentialSeed derives role credentials; nil means a random seed, so
 	// credentials change across restarts.
 	CredentialSeed []byte
+
+	// Faults are fault-injection rules to apply from the start, checked.
+	Faults []rule.Rule
 }
 
 // Default returns the config used without a file: the built-in instance,
@@ -133,6 +137,7 @@ func (d *decoder) file(root *yaml.Node, now time.Time) (*File, error) {
 			"access-log":  d.optionalBool(&f.AccessLog),
 			"identity":    d.identity(f),
 			"credentials": d.credentials(f),
+			"faults":      d.faults(f, now),
 			"instance": func(v *yaml.Node, p string) error {
 				in, r, err := d.instance(v, p, now)
 				if err == nil {
