@@ -1,7 +1,8 @@
-// Package control_test runs the control plane and the data plane together
-// in one process, as `imds serve` does, and drives them with the real AWS
-// CLI, boto3, curl and aws-sdk-go-v2 to show that a control call changes
-// what the data plane serves by the time its answer arrives.
+// Package control_test runs the control plane and the data plane together,
+// in this process (pair) and as `imds serve` (startServe), and drives them
+// with the real AWS CLI, boto3, curl and aws-sdk-go-v2 to show that a
+// control call changes what the data plane serves by the time its answer
+// arrives.
 package control_test
 
 import (
