@@ -100,6 +100,11 @@ func (f *Fleet) Apply(in *imds.Instance) {
 	defer f.mu.Unlock()
 	if v, ok := f.byID[in.ID]; ok {
 		old := v.Instance()
+		if in.Revision != 0 && in.Revision <= old.Revision {
+			// Already serving this version or a newer one: a watch can
+			// deliver a change after the control plane applied a later one.
+			return
+		}
 		v.Set(in)
 		if !sameAddresses(old, in) {
 			f.releaseLocked(in.ID, old.Addresses())

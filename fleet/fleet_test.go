@@ -140,3 +140,18 @@ func BenchmarkFleet_Apply(b *testing.B) {
 		f.Apply(in)
 	}
 }
+
+// TestFleet_ApplyKeepsNewest checks that late deliveries do not roll back.
+func TestFleet_ApplyKeepsNewest(t *testing.T) {
+	// Ensure an older revision arriving after a newer one is ignored.
+	f := New(BySource, build)
+	newer := instance("i-0000000000000000a", "127.0.0.2")
+	newer.Revision, newer.Options.HTTPTokens = 3, imds.TokensRequired
+	older := instance("i-0000000000000000a", "127.0.0.2")
+	older.Revision = 2
+	f.Apply(newer)
+	f.Apply(older)
+	if got := f.View("i-0000000000000000a").Instance(); got.Revision != 3 || !got.Options.TokensRequired() {
+		t.Fatalf("serving revision %d, want 3", got.Revision)
+	}
+}

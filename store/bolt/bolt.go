@@ -126,10 +126,11 @@ func (s *Store) Update(_ context.Context, id string, fn func(*imds.Instance) err
 		if err != nil {
 			return err
 		}
+		rev := in.Revision
 		if err := fn(in); err != nil {
 			return err
 		}
-		in.ID = id
+		in.ID, in.Revision = id, rev+1
 		next = in
 		return putInstance(tx, in)
 	})
@@ -145,7 +146,15 @@ func (s *Store) Update(_ context.Context, id string, fn func(*imds.Instance) err
 func (s *Store) Put(_ context.Context, in *imds.Instance) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.db.Update(func(tx *bbolt.Tx) error { return putInstance(tx, in) }); err != nil {
+	in = in.Clone()
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		in.Revision = 1
+		if cur, err := getInstance(tx, in.ID); err == nil {
+			in.Revision = cur.Revision + 1
+		}
+		return putInstance(tx, in)
+	})
+	if err != nil {
 		return err
 	}
 	s.hub.Publish(imds.Change{ID: in.ID, Instance: in})

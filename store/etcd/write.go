@@ -13,6 +13,11 @@ import (
 // Put stores in, replacing any instance with its id, and returns once the
 // cluster committed it and this replica's cache holds it.
 func (s *Store) Put(ctx context.Context, in *imds.Instance) error {
+	in = in.Clone()
+	in.Revision = 1
+	if cur, err := s.Get(ctx, in.ID); err == nil {
+		in.Revision = cur.Revision + 1
+	}
 	v, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", in.ID, err)
@@ -80,10 +85,13 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*imds.Instance) e
 		if err := json.Unmarshal(kvs[0].Value, in); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", id, err)
 		}
+		// ModRevision only grows, so deriving the revision from it keeps
+		// every replica's writes in order without a counter of our own.
+		rev := max(in.Revision, uint64(kvs[0].ModRevision)) + 1
 		if err := fn(in); err != nil {
 			return nil, err
 		}
-		in.ID = id
+		in.ID, in.Revision = id, rev
 		v, err := json.Marshal(in)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", id, err)

@@ -68,6 +68,7 @@ func (s *Store) Update(_ context.Context, id string, fn func(*imds.Instance) err
 		return nil, err
 	}
 	next.ID = id
+	next.Revision = cur.Revision + 1
 	s.instances[id] = next
 	s.notifyLocked(imds.Change{ID: id, Instance: next.Clone()})
 	return next.Clone(), nil
@@ -77,8 +78,13 @@ func (s *Store) Update(_ context.Context, id string, fn func(*imds.Instance) err
 func (s *Store) Put(_ context.Context, in *imds.Instance) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.instances[in.ID] = in.Clone()
-	s.notifyLocked(imds.Change{ID: in.ID, Instance: in.Clone()})
+	stored := in.Clone()
+	stored.Revision = 1
+	if cur, ok := s.instances[in.ID]; ok {
+		stored.Revision = cur.Revision + 1
+	}
+	s.instances[in.ID] = stored
+	s.notifyLocked(imds.Change{ID: in.ID, Instance: stored.Clone()})
 	return nil
 }
 

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) imds.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Create", testCreate},
 		{"Watch", testWatch},
+		{"Revisions", testRevisions},
 		{"SigningKeys", testSigningKeys},
 		{"ConcurrentAddSigningKey", testConcurrentAddSigningKey},
 	}
@@ -69,9 +70,12 @@ func ctx(t *testing.T) context.Context {
 }
 
 // same compares instances as a store keeps them: by their JSON form, which
-// ignores monotonic clock readings and nil-versus-empty slices.
+// ignores monotonic clock readings and nil-versus-empty slices. Revision
+// is the store's to set, and is checked by testRevisions.
 func same(t *testing.T, got, want *imds.Instance) {
 	t.Helper()
+	got, want = got.Clone(), want.Clone()
+	got.Revision, want.Revision = 0, 0
 	g, _ := json.Marshal(got)
 	w, _ := json.Marshal(want)
 	if !bytes.Equal(g, w) {
@@ -83,6 +87,39 @@ func mustPut(t *testing.T, s imds.Store, in *imds.Instance) {
 	t.Helper()
 	if err := s.Put(ctx(t), in); err != nil {
 		t.Fatalf("put %s: %v", in.ID, err)
+	}
+}
+
+// Ensure every Put and Update stores a higher revision than the one
+// before, and that watchers see the revisions in order.
+func testRevisions(t *testing.T, s imds.Store) {
+	in := Sample("i-00000000000000001", 1)
+	mustPut(t, s, in)
+	first, err := s.Get(ctx(t), in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Revision == 0 {
+		t.Fatal("Put stored revision 0")
+	}
+	last := first.Revision
+	for i := range 3 {
+		got, err := s.Update(ctx(t), in.ID, func(in *imds.Instance) error { in.LaunchIndex = i; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Revision <= last {
+			t.Fatalf("Update %d stored revision %d after %d", i, got.Revision, last)
+		}
+		last = got.Revision
+	}
+	mustPut(t, s, in) // in still carries revision 0
+	again, err := s.Get(ctx(t), in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Revision <= last {
+		t.Fatalf("Put over revision %d stored %d", last, again.Revision)
 	}
 }
 
