@@ -72,7 +72,6 @@ var (
 	errMethodMetadata     = newPage(http.StatusMethodNotAllowed, "text/plain", "", "GET, HEAD")
 	errMethodToken        = newPage(http.StatusMethodNotAllowed, "text/plain", "", "OPTIONS, PUT")
 	optionsToken          = newPage(http.StatusOK, "text/plain", "", "OPTIONS, PUT")
-	_                     = errTooManyRequests // TODO: answer throttled requests with it (issue 5)
 	retryAfterOneSecond   = []string{"1"}
 )
 

@@ -32,6 +32,7 @@ Usage:
   imds serve [flags]    serve instance metadata (default 127.0.0.1:1338)
   imds verify [flags]   verify the signed identity document of a running imds
   imds audit [flags]    show who still calls IMDSv1, per instance and process
+  imds fault ...        inject latency, errors, throttling or dropped connections
   imds version          print the version
 
 Run "imds COMMAND -h" for a command's flags.
@@ -51,6 +52,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runVerify(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr)
+	case "fault":
+		return runFault(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "imds", version)
 		return nil

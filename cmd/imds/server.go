@@ -18,6 +18,7 @@ import (
 	"github.com/imds-dev/imds/control"
 	"github.com/imds-dev/imds/creds"
 	"github.com/imds-dev/imds/dataplane"
+	"github.com/imds-dev/imds/fault"
 	"github.com/imds-dev/imds/fleet"
 	"github.com/imds-dev/imds/identity"
 	"github.com/imds-dev/imds/inventory"
@@ -76,7 +77,6 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 		return nil, fmt.Errorf("load instances: %w", err)
 	}
 
-	keepAlive := f.keepAlive || (cfg.KeepAlive != nil && *cfg.KeepAlive)
 	var accessLog *slog.Logger
 	if f.accessLog || (cfg.AccessLog != nil && *cfg.AccessLog) {
 		accessLog = logger.With("component", "access")
@@ -88,9 +88,16 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 		health = h.Health
 	}
 	prom := metrics.New(metrics.Options{Counters: counters, Health: health, Version: version})
+	keepAlive := f.keepAlive || (cfg.KeepAlive != nil && *cfg.KeepAlive)
+	faults := fault.New(fault.Options{KeepAlive: keepAlive})
+	for _, r := range cfg.Faults {
+		if _, err := faults.Add(r); err != nil {
+			return nil, fmt.Errorf("config faults: %w", err)
+		}
+	}
 	plane := dataplane.New(dataplane.Config{
 		Counters:  counters,
-		Hooks:     dataplane.Hooks{After: audit.Chain(usage.Observe, prom.Observe)},
+		Hooks:     dataplane.Hooks{Before: faults.Before, After: audit.Chain(usage.Observe, prom.Observe)},
 		Directory: fl,
 		Tokens:    token.NewAuthority(ring, nil),
 		Versions:  cfg.Versions,
@@ -130,6 +137,9 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 			routes := healthRoutes(st, fl.Len)
 			routes["GET /metrics"] = prom.Handler()
 			routes["/imds/audit"] = audit.Handler(usage, ctl.Authenticate)
+			fh := fault.NewHandler(faults, ctl)
+			routes[fault.Path] = fh
+			routes[fault.Path+"/"] = fh
 			return routes
 		},
 	})
