@@ -65,7 +65,7 @@ func (s *Server) modifyOptions(ctx context.Context, p params) (reply, *apiError)
 	if err := checkInstanceID(id); err != nil {
 		return nil, err
 	}
-	set, err := optionChanges(p)
+	change, err := readOptionsChange(p)
 	if err != nil {
 		return nil, err
 	}
@@ -73,11 +73,29 @@ func (s *Server) modifyOptions(ctx context.Context, p params) (reply, *apiError)
 	if err != nil {
 		return nil, err
 	}
+	in, err := s.setOptions(ctx, id, change, dryRun)
+	if err != nil {
+		return nil, err
+	}
+	return &modifyOptionsResponse{InstanceID: id, Options: optionsOf(in.Options, "pending")}, nil
+}
+
+// setOptions is the one way metadata options change, for the Query action
+// and the console alike: the change is checked, the instance's state and
+// the changed instance as a whole are checked, and the result is stored and
+// applied. With dryRun it only checks, answering errDryRun on success.
+func (s *Server) setOptions(ctx context.Context, id string, c OptionsChange, dryRun bool) (*imds.Instance, *apiError) {
+	if err := checkInstanceID(id); err != nil {
+		return nil, err
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	update := func(in *imds.Instance) error {
 		if in.State == "terminated" {
 			return errorf(codeIncorrectState, "The instance '%s' is not in a state from which it can be modified.", in.ID)
 		}
-		set(&in.Options)
+		c.apply(&in.Options)
 		if err := checkInstance(in); err != nil {
 			return err
 		}
@@ -95,50 +113,100 @@ func (s *Server) modifyOptions(ctx context.Context, p params) (reply, *apiError)
 		"http_tokens", in.Options.HTTPTokens, "http_endpoint", in.Options.HTTPEndpoint,
 		"hop_limit", in.Options.HTTPPutHopLimit, "ipv6", in.Options.HTTPProtocolIPv6,
 		"tags", in.Options.InstanceMetadataTags)
-	return &modifyOptionsResponse{InstanceID: id, Options: optionsOf(in.Options, "pending")}, nil
+	return in, nil
 }
 
 // optionChanges reads the option parameters and returns a function that
 // sets the ones given.
 func optionChanges(p params) (func(*imds.MetadataOptions), *apiError) {
-	var steps []func(*imds.MetadataOptions)
-	enum := func(name string, field func(*imds.MetadataOptions) *string, allowed ...string) *apiError {
-		v, ok := p.str(name)
-		if !ok {
-			return nil
-		}
-		if !slices.Contains(allowed, v) {
-			return errBadValue(name, v)
-		}
-		steps = append(steps, func(o *imds.MetadataOptions) { *field(o) = v })
-		return nil
-	}
-	for _, err := range []*apiError{
-		enum("HttpTokens", func(o *imds.MetadataOptions) *string { return &o.HTTPTokens }, imds.TokensOptional, imds.TokensRequired),
-		enum("HttpEndpoint", func(o *imds.MetadataOptions) *string { return &o.HTTPEndpoint }, imds.Enabled, imds.Disabled),
-		enum("HttpProtocolIpv6", func(o *imds.MetadataOptions) *string { return &o.HTTPProtocolIPv6 }, imds.Enabled, imds.Disabled),
-		enum("InstanceMetadataTags", func(o *imds.MetadataOptions) *string { return &o.InstanceMetadataTags }, imds.Enabled, imds.Disabled),
-	} {
-		if err != nil {
-			return nil, err
-		}
-	}
-	hop, ok, err := p.integer("HttpPutResponseHopLimit")
+	c, err := readOptionsChange(p)
 	if err != nil {
 		return nil, err
 	}
-	if ok {
-		if hop < imds.MinHopLimit || hop > imds.MaxHopLimit {
-			return nil, errorf(codeInvalidValue, "The HttpPutResponseHopLimit must be between %d and %d, not %d.",
-				imds.MinHopLimit, imds.MaxHopLimit, hop)
+	return c.apply, nil
+}
+
+// readOptionsChange reads the option parameters, checking them in the
+// order the action always has: the named values first, then the hop limit.
+func readOptionsChange(p params) (OptionsChange, *apiError) {
+	var c OptionsChange
+	for _, e := range c.enums() {
+		if v, ok := p.str(e.param); ok {
+			*e.value = &v
 		}
-		steps = append(steps, func(o *imds.MetadataOptions) { o.HTTPPutHopLimit = hop })
 	}
-	return func(o *imds.MetadataOptions) {
-		for _, step := range steps {
-			step(o)
+	if err := c.checkEnums(); err != nil {
+		return c, err
+	}
+	hop, ok, err := p.integer("HttpPutResponseHopLimit")
+	if err != nil {
+		return c, err
+	}
+	if ok {
+		c.HTTPPutHopLimit = &hop
+	}
+	return c, c.checkHop()
+}
+
+// enumOption is one option whose value comes from a fixed set: its
+// parameter name, where a change holds it and where the options hold it.
+type enumOption struct {
+	param   string
+	value   **string
+	allowed []string
+	field   func(*imds.MetadataOptions) *string
+}
+
+// enums lists c's named-value options in the order they are checked.
+func (c *OptionsChange) enums() []enumOption {
+	onOff := []string{imds.Enabled, imds.Disabled}
+	return []enumOption{
+		{"HttpTokens", &c.HTTPTokens, []string{imds.TokensOptional, imds.TokensRequired},
+			func(o *imds.MetadataOptions) *string { return &o.HTTPTokens }},
+		{"HttpEndpoint", &c.HTTPEndpoint, onOff,
+			func(o *imds.MetadataOptions) *string { return &o.HTTPEndpoint }},
+		{"HttpProtocolIpv6", &c.HTTPProtocolIPv6, onOff,
+			func(o *imds.MetadataOptions) *string { return &o.HTTPProtocolIPv6 }},
+		{"InstanceMetadataTags", &c.InstanceMetadataTags, onOff,
+			func(o *imds.MetadataOptions) *string { return &o.InstanceMetadataTags }},
+	}
+}
+
+// check refuses a value EC2 would refuse.
+func (c *OptionsChange) check() *apiError {
+	if err := c.checkEnums(); err != nil {
+		return err
+	}
+	return c.checkHop()
+}
+
+func (c *OptionsChange) checkEnums() *apiError {
+	for _, e := range c.enums() {
+		if v := *e.value; v != nil && !slices.Contains(e.allowed, *v) {
+			return errBadValue(e.param, *v)
 		}
-	}, nil
+	}
+	return nil
+}
+
+func (c *OptionsChange) checkHop() *apiError {
+	if h := c.HTTPPutHopLimit; h != nil && (*h < imds.MinHopLimit || *h > imds.MaxHopLimit) {
+		return errorf(codeInvalidValue, "The HttpPutResponseHopLimit must be between %d and %d, not %d.",
+			imds.MinHopLimit, imds.MaxHopLimit, *h)
+	}
+	return nil
+}
+
+// apply sets the options c names; c must have passed check.
+func (c *OptionsChange) apply(o *imds.MetadataOptions) {
+	for _, e := range c.enums() {
+		if v := *e.value; v != nil {
+			*e.field(o) = *v
+		}
+	}
+	if h := c.HTTPPutHopLimit; h != nil {
+		o.HTTPPutHopLimit = *h
+	}
 }
 
 // checkInstance refuses a changed instance that the data plane could not
