@@ -1,0 +1,208 @@
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/imds-dev/imds"
+	"github.com/imds-dev/imds/control"
+)
+
+// Authenticator checks the SigV4 signature of a control request and hands
+// back its body; *control.Server is one. Failures are *control.AuthError.
+type Authenticator interface {
+	Authenticate(r *http.Request) (accessKeyID string, body []byte, err error)
+}
+
+// Options configure NewHandler.
+type Options struct {
+	Store imds.Store    // the instances; required
+	Auth  Authenticator // checks every request; required
+	// Apply hands a changed instance to the data plane and returns once it
+	// is served (fleet.Apply). Nil leaves that to a store watcher.
+	Apply  func(*imds.Instance)
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger     // default discards
+}
+
+// Handler serves the event endpoints of the control listener, every call
+// signed with the control credentials:
+//
+//	GET    /imds/events?instance-id=ID        the instance's events (InstanceEvents)
+//	GET    /imds/events                       every instance's events (List)
+//	POST   /imds/events                       schedule the Request in the body; 201 and its Event
+//	DELETE /imds/events/{id}?instance-id=ID   cancel one event; {"event", "removed"}
+//
+// Cancelling removes a Spot notice, a rebalance recommendation or an Auto
+// Scaling state; a maintenance event already shown moves to the history as
+// canceled, as on EC2, and one not shown yet is removed.
+//
+// Errors are JSON objects {"code", "message"} plus "field" when one field
+// of a request is at fault; bad input gets a 4xx, never a 500.
+type Handler struct {
+	o Options
+}
+
+// NewHandler returns the endpoints. Mount it on the control mux at both
+// Path and Path + "/".
+func NewHandler(o Options) *Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{o: o}
+}
+
+// apiError is an error answer.
+type apiError struct {
+	status  int
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, body, err := h.o.Auth.Authenticate(r)
+	if err != nil {
+		var ae *control.AuthError
+		if !errors.As(err, &ae) {
+			ae = &control.AuthError{Status: http.StatusForbidden, Code: "AuthFailure", Message: err.Error()}
+		}
+		writeError(w, &apiError{status: ae.Status, Code: ae.Code, Message: ae.Message})
+		return
+	}
+
+	rest, ok := strings.CutPrefix(r.URL.Path, Path)
+	switch {
+	case !ok || rest != "" && (rest[0] != '/' || rest == "/" || strings.Contains(rest[1:], "/")):
+		writeError(w, &apiError{status: http.StatusNotFound, Code: "NotFound", Message: "no such endpoint: " + r.URL.Path})
+	case rest == "":
+		h.serveCollection(w, r, body)
+	default:
+		h.serveEvent(w, r, rest[1:])
+	}
+}
+
+// serveCollection answers /imds/events.
+func (h *Handler) serveCollection(w http.ResponseWriter, r *http.Request, body []byte) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		h.list(w, r)
+	case http.MethodPost:
+		h.schedule(w, r, body)
+	default:
+		methodNotAllowed(w, "GET, HEAD, POST")
+	}
+}
+
+// serveEvent answers /imds/events/{id}.
+func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request, id string) {
+	if r.Method != http.MethodDelete {
+		methodNotAllowed(w, "DELETE")
+		return
+	}
+	h.cancel(w, r, id)
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	ctx, now := r.Context(), h.o.Now()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeError(w, badQuery(err))
+		return
+	}
+	if !q.Has("instance-id") {
+		all, err := h.o.Store.List(ctx)
+		if err != nil {
+			writeError(w, storeError(err, ""))
+			return
+		}
+		out := List{Instances: make([]InstanceEvents, 0, len(all))}
+		for _, in := range all {
+			out.Instances = append(out.Instances, listOf(in, now))
+		}
+		sortInstances(out.Instances)
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	id := q.Get("instance-id")
+	in, err := h.o.Store.Get(ctx, id)
+	if err != nil {
+		writeError(w, storeError(err, id))
+		return
+	}
+	writeJSON(w, http.StatusOK, listOf(in, now))
+}
+
+// instanceParam reads the instance-id query parameter that names the
+// instance of an event.
+func instanceParam(r *http.Request) (string, *apiError) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return "", badQuery(err)
+	}
+	id := q.Get("instance-id")
+	if id == "" {
+		return "", &apiError{status: http.StatusBadRequest, Code: "MissingParameter",
+			Message: "the instance-id query parameter is required", Field: "instance-id"}
+	}
+	return id, nil
+}
+
+func badQuery(err error) *apiError {
+	return &apiError{status: http.StatusBadRequest, Code: "InvalidQuery", Message: "cannot parse the query: " + err.Error()}
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	writeError(w, &apiError{status: http.StatusMethodNotAllowed, Code: "MethodNotAllowed",
+		Message: "allowed methods: " + allow})
+}
+
+// storeError maps a store failure to an answer: an unknown instance is the
+// caller's mistake, anything else the store's (503: retry later).
+func storeError(err error, id string) *apiError {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, imds.ErrNotFound):
+		return &apiError{status: http.StatusNotFound, Code: "InvalidInstanceID.NotFound",
+			Message: "no instance " + quoteID(id)}
+	}
+	return &apiError{status: http.StatusServiceUnavailable, Code: "ServiceUnavailable",
+		Message: "the instance store did not answer; retry: " + err.Error()}
+}
+
+// quoteID names an id in a message, quoted when it is not a plain word so
+// that odd input cannot forge a message.
+func quoteID(id string) string {
+	if id == "" {
+		return `""`
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			b, _ := json.Marshal(id)
+			return string(b)
+		}
+	}
+	return id
+}
+
+func writeError(w http.ResponseWriter, e *apiError) { writeJSON(w, e.status, e) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.MarshalIndent(v, "", "  ") // only plain structs and slices: cannot fail
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
