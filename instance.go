@@ -51,6 +51,10 @@ type Instance struct {
 	// State is the lifecycle state the control plane reports: running unless
 	// terminated.
 	State string `json:"state,omitempty"`
+	// ClientToken is the idempotency token of the RunInstances call that
+	// launched the instance, kept so that a retried call is answered with
+	// the instances it launched instead of launching more.
+	ClientToken string `json:"clientToken,omitempty"`
 	// Revision counts the stored versions of the instance. Stores set it:
 	// every Put and Update stores a higher one than the instance had, so
 	// a plane that hears of changes out of order keeps the newest.
