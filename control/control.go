@@ -2,8 +2,9 @@
 // EC2's Query API that concerns instance metadata, so that the AWS CLI and
 // the SDKs' EC2 clients work against imds with only an endpoint URL added.
 // It serves ModifyInstanceMetadataOptions, DescribeInstances,
-// Modify/GetInstanceMetadataDefaults, CreateTags, DeleteTags and
-// DescribeTags; every call is authenticated with Signature Version 4.
+// Modify/GetInstanceMetadataDefaults, CreateTags, DeleteTags, DescribeTags,
+// RunInstances and TerminateInstances; every call is authenticated with
+// Signature Version 4.
 //
 // A change is stored and handed to the data plane (Config.Apply) before the
 // answer is written, so a client that has its answer can rely on the data
@@ -117,6 +118,8 @@ func New(cfg Config) *Server {
 		"CreateTags":                     {createTagsParams, s.createTags},
 		"DeleteTags":                     {deleteTagsParams, s.deleteTags},
 		"DescribeTags":                   {describeTagsParams, s.describeTags},
+		"RunInstances":                   {runInstancesParams, s.runInstances},
+		"TerminateInstances":             {terminateInstancesParams, s.terminateInstances},
 	}
 	return s
 }
@@ -239,8 +242,8 @@ func requestParams(r *http.Request, body []byte) (params, *apiError) {
 // get UnsupportedOperation rather than InvalidAction, which would suggest a
 // typing mistake.
 var notImplemented = map[string]bool{
-	"RunInstances": true, "StartInstances": true, "StopInstances": true,
-	"RebootInstances": true, "TerminateInstances": true, "DescribeInstanceStatus": true,
+	"StartInstances": true, "StopInstances": true,
+	"RebootInstances": true, "DescribeInstanceStatus": true,
 	"DescribeInstanceAttribute": true, "ModifyInstanceAttribute": true,
 	"DescribeRegions": true, "DescribeAvailabilityZones": true, "DescribeImages": true,
 	"DescribeAccountAttributes": true, "DescribeInstanceTypes": true,

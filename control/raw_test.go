@@ -163,7 +163,7 @@ func TestServer_BadInput(t *testing.T) {
 	}{
 		{"no action", rawCall{body: "Version=2016-11-15"}, 400, "MissingParameter"},
 		{"unknown action", rawCall{body: "Action=Frobnicate&Version=2016-11-15"}, 400, "InvalidAction"},
-		{"unimplemented action", rawCall{body: "Action=RunInstances&Version=2016-11-15"}, 400, "UnsupportedOperation"},
+		{"unimplemented action", rawCall{body: "Action=StopInstances&Version=2016-11-15"}, 400, "UnsupportedOperation"},
 		{"no version", rawCall{body: "Action=DescribeInstances"}, 400, "MissingParameter"},
 		{"old version", rawCall{body: "Action=DescribeInstances&Version=2014-10-01"}, 400, "NoSuchVersion"},
 		{"repeated parameter", rawCall{body: modify + "&HttpTokens=required&HttpTokens=optional"}, 400, "InvalidParameterValue"},
