@@ -48,7 +48,10 @@ const tokensRequired = `instance:
 // printed if the test failed.
 func startIMDS(t testing.TB, opts serveOptions) *imdsServer {
 	t.Helper()
-	args := []string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", opts.port), "--access-log"}
+	// The control plane gets a free port too, so parallel servers never
+	// collide, and its first-start key goes to a throwaway state directory.
+	args := []string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", opts.port), "--access-log",
+		"--control-listen", "127.0.0.1:0"}
 	if opts.config != "" {
 		path := filepath.Join(t.TempDir(), "imds.yaml")
 		if err := os.WriteFile(path, []byte(opts.config), 0o600); err != nil {
@@ -61,7 +64,7 @@ func startIMDS(t testing.TB, opts serveOptions) *imdsServer {
 	}
 
 	s := &imdsServer{cmd: exec.Command(imdsBin, args...), done: make(chan struct{})}
-	s.cmd.Env = imdsEnv()
+	s.cmd.Env = append(imdsEnv(), "XDG_STATE_HOME="+t.TempDir())
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatalf("stderr pipe: %v", err)

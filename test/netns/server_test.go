@@ -59,7 +59,10 @@ func (tp *topology) serve(t *testing.T, cfg serverConfig) *imdsServer {
 	s := &imdsServer{v4: net.JoinHostPort(srvV4, port), v6: net.JoinHostPort(srvV6, port)}
 
 	args := []string{"netns", "exec", tp.srv, bin, "serve",
-		"--listen", s.v4, "--listen", s.v6, "--config", cfgPath}
+		"--listen", s.v4, "--listen", s.v6, "--config", cfgPath,
+		// Several servers share the namespace's loopback: the control
+		// plane takes any free port, and its key a throwaway directory.
+		"--control-listen", "127.0.0.1:0"}
 	if cfg.keepAlive {
 		args = append(args, "--keep-alive")
 	}
@@ -70,7 +73,7 @@ func (tp *topology) serve(t *testing.T, cfg serverConfig) *imdsServer {
 	}
 	defer logFile.Close()
 	cmd := exec.Command("ip", args...)
-	cmd.Env = withoutIMDSEnv(os.Environ())
+	cmd.Env = append(withoutIMDSEnv(os.Environ()), "XDG_STATE_HOME="+dir)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// ip netns exec becomes imds itself, so the server dies with the test
 	// even when the test is killed before its cleanup.
