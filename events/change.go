@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/imds-dev/imds"
 	"github.com/imds-dev/imds/config"
@@ -138,9 +139,30 @@ func invalid(err error) *apiError {
 	case errors.As(err, &fe):
 		e.Field, e.Message = fe.Field, fe.Problem
 	case errors.As(err, &ce):
-		e.Field, e.Message = ce.Field, ce.Problem
+		e.Field, e.Message = requestField(ce.Field), ce.Problem
 	}
 	return e
+}
+
+// requestFields are the request fields behind the config file's event
+// keys, so that an error names the field the caller sent.
+var requestFields = map[string]string{
+	"action": "action", "state": "state", "code": "code", "description": "description",
+	"not-before": "notBefore", "not-after": "notAfter", "not-before-deadline": "notBeforeDeadline",
+}
+
+// requestField names a config field ("events.maintenance[0].not-after")
+// as the request does ("notAfter"); fields without a counterpart, such as
+// "events.spot" for an instance that is not a Spot instance, stay as they
+// are.
+func requestField(configField string) string {
+	if !strings.HasPrefix(configField, "events.") {
+		return configField
+	}
+	if f, ok := requestFields[configField[strings.LastIndexByte(configField, '.')+1:]]; ok {
+		return f
+	}
+	return configField
 }
 
 // newMaintenanceID returns an id in EC2's form, instance-event- and 17 hex

@@ -83,7 +83,7 @@ func TestRunEvent(t *testing.T) {
 		{"cancel maintenance", []string{"cancel", "--endpoint", url, "MAINTENANCE"}, []string{"canceled; it stays in events/maintenance/history"}, false, 3},
 		{"cancel again", []string{"cancel", "--endpoint", url, "MAINTENANCE"}, []string{"already canceled", "IncorrectEventState"}, true, 3},
 		{"cancel unknown", []string{"cancel", "--endpoint", url, "spot"}, []string{"has no event spot"}, true, 3},
-		{"bad action", []string{"spot", "--endpoint", url, "--action", "explode"}, []string{"events.spot.action", "InvalidEvent"}, true, 3},
+		{"bad action", []string{"spot", "--endpoint", url, "--action", "explode"}, []string{"--action: must be", "InvalidEvent"}, true, 3},
 		{"bad in", []string{"spot", "--endpoint", url, "--in", "soon"}, []string{"--in: ", "InvalidEvent"}, true, 3},
 		{"no start", []string{"maintenance", "--endpoint", url, "--code", "system-reboot"}, []string{"--not-before: required"}, true, 3},
 		{"unknown instance", []string{"list", "--endpoint", url, "--instance-id", "i-00000000000000000"},
