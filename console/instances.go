@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -23,15 +24,26 @@ type instancesPage struct {
 
 // instanceRow is one instance in the table.
 type instanceRow struct {
-	ID, Name, State  string
-	Private, Public  []string
-	IPv6             []string
-	Options          imds.MetadataOptions
-	Used             bool // any token-less request was seen
-	Served, Refused  uint64
-	LastSeen         time.Time
-	TopCaller        string // short form for the cell
-	TopCallerCommand string // the whole command line, for its title
+	ID, Name, State string
+	Private, Public []string
+	IPv6            []string
+	Options         imds.MetadataOptions
+	Used            bool // any token-less request was seen
+	Served, Refused uint64
+	LastSeen        time.Time
+	Caller          *caller // the busiest local caller, if one was found
+	CallerNote      string  // otherwise why there is none
+}
+
+// caller is a local process that called without a token, as the table
+// shows it: the program's name, its pid, its arguments cut short, and the
+// whole command line for the cell's title.
+type caller struct {
+	Program string
+	PID     int
+	Args    string
+	Command string
+	Count   uint64
 }
 
 // serveInstances shows one page of instances, ordered by id, with their
@@ -102,12 +114,18 @@ func rowOf(in *imds.Instance, u audit.InstanceUsage) instanceRow {
 	switch {
 	case len(u.Callers) > 0:
 		top := u.Callers[0]
-		row.TopCallerCommand = top.Command
-		row.TopCaller = fmt.Sprintf("pid %d %s", top.PID, shorten(top.Command, 40))
+		prog, args, _ := strings.Cut(top.Command, " ")
+		row.Caller = &caller{
+			Program: path.Base(prog),
+			PID:     top.PID,
+			Args:    shorten(args, 36),
+			Command: top.Command,
+			Count:   top.Requests,
+		}
 	case u.Unattributed > 0:
-		row.TopCaller = fmt.Sprintf("local, unattributed (%d)", u.Unattributed)
+		row.CallerNote = fmt.Sprintf("on this host, process not found (%d)", u.Unattributed)
 	case row.Used:
-		row.TopCaller = "not on this host"
+		row.CallerNote = "not on this host"
 	}
 	return row
 }

@@ -40,8 +40,9 @@ func TestConsole_Instances(t *testing.T) {
 	for _, want := range []string{
 		testID, "172.31.1.2", "203.0.113.25", "2001:db8::5", "imds-default",
 		"IMDSv2 optional", "IMDSv2 required",
-		`<td class="num">7</td>`, `<td class="num">2</td>`, when(last),
-		"pid 4242 python3 /opt/legacy/poll_metadata.py --…",
+		`<td class="num">7</td>`, `<td class="num">2</td>`, day(last) + "<br>" + clock(last),
+		`<code>python3</code> <small>pid 4242 · 9 calls</small>`,
+		"/opt/legacy/poll_metadata.py --ever…",
 		`title="python3 /opt/legacy/poll_metadata.py --every 30s --region us-east-1"`,
 		"no IMDSv1 calls",
 		"&lt;script&gt;x&lt;/script&gt;",

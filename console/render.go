@@ -13,7 +13,7 @@ var files embed.FS
 
 // pages are the parsed templates, each page with the layout, by name.
 var pages = func() map[string]*template.Template {
-	funcs := template.FuncMap{"when": when}
+	funcs := template.FuncMap{"day": day, "clock": clock, "onOff": onOff}
 	m := map[string]*template.Template{}
 	for _, name := range []string{"login", "instances", "options", "error"} {
 		m[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(files,
@@ -86,10 +86,17 @@ func serveCSS(w http.ResponseWriter, r *http.Request) {
 	w.Write(css)
 }
 
-// when formats a time for the tables; the zero time is a dash.
-func when(t time.Time) string {
-	if t.IsZero() {
-		return "—"
+// day and clock split a time for a narrow cell.
+func day(t time.Time) string   { return t.UTC().Format("2006-01-02") }
+func clock(t time.Time) string { return t.UTC().Format("15:04:05 UTC") }
+
+// onOff shortens enabled and disabled for a dense cell.
+func onOff(v string) string {
+	switch v {
+	case "enabled":
+		return "on"
+	case "disabled":
+		return "off"
 	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	return v
 }
