@@ -33,6 +33,7 @@ Usage:
   imds verify [flags]   verify the signed identity document of a running imds
   imds audit [flags]    show who still calls IMDSv1, per instance and process
   imds fault ...        inject latency, errors, throttling or dropped connections
+  imds event ...        schedule, list or cancel Spot, rebalance, maintenance and Auto Scaling events
   imds version          print the version
 
 Run "imds COMMAND -h" for a command's flags.
@@ -54,6 +55,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAudit(ctx, args[1:], stdout, stderr)
 	case "fault":
 		return runFault(ctx, args[1:], stdout, stderr)
+	case "event":
+		return runEvent(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "imds", version)
 		return nil

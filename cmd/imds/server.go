@@ -18,6 +18,7 @@ import (
 	"github.com/imds-dev/imds/control"
 	"github.com/imds-dev/imds/creds"
 	"github.com/imds-dev/imds/dataplane"
+	"github.com/imds-dev/imds/events"
 	"github.com/imds-dev/imds/fault"
 	"github.com/imds-dev/imds/fleet"
 	"github.com/imds-dev/imds/identity"
@@ -140,6 +141,9 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 			fh := fault.NewHandler(faults, ctl)
 			routes[fault.Path] = fh
 			routes[fault.Path+"/"] = fh
+			eh := events.NewHandler(events.Options{Store: st, Apply: fl.Apply, Auth: ctl, Logger: logger.With("component", "events")})
+			routes[events.Path] = eh
+			routes[events.Path+"/"] = eh
 			return routes
 		},
 	})

@@ -141,10 +141,6 @@ func (s *server) event(t *testing.T, args ...string) (string, error) {
 	cmd := exec.Command(s.bin, args...)
 	cmd.Env = env(s.home)
 	out, err := cmd.CombinedOutput()
-	if err != nil && strings.Contains(string(out), `unknown command "event"`) {
-		// TODO: next step (issue 3): drop once main.go dispatches "event".
-		t.Skip("imds event is not wired into cmd/imds/main.go yet")
-	}
 	return string(out), err
 }
 
