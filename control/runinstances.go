@@ -26,6 +26,8 @@ type runInstancesResponse struct {
 //
 // s.mu is held from reading the store to the last Apply, so that two
 // launches through this server never pick the same address.
+// TODO: next step (issue 4): replicas sharing one etcd can still pick the
+// same free address at once; claim addresses in the store.
 func (s *Server) runInstances(ctx context.Context, p params) (reply, *apiError) {
 	l, err := parseLaunch(p)
 	if err != nil {

@@ -2,17 +2,25 @@ package control
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/imds-dev/imds"
+	"github.com/imds-dev/imds/config"
+	"github.com/imds-dev/imds/store/mem"
 )
 
 const testImage = "ami-0fedcba9876543210"
@@ -340,4 +348,38 @@ func TestServer_RunInstancesClientToken(t *testing.T) {
 	if got := apiCode(t, err); got != "IdempotentParameterMismatch" {
 		t.Errorf("same token, other image: code %q, want IdempotentParameterMismatch", got)
 	}
+}
+
+// Ensure no correctly signed RunInstances or TerminateInstances body,
+// whatever it holds, gets a 5xx answer or panics the handler.
+func FuzzServer_Launch(f *testing.F) {
+	const run = "Action=RunInstances&Version=2016-11-15&ImageId=" + testImage
+	for _, s := range []string{
+		run + "&MinCount=1&MaxCount=1",
+		run + "&MinCount=1&MaxCount=3&SubnetId=subnet-0be9b61d7a1c2e3f4&KeyName=my-key",
+		run + "&MinCount=1&MaxCount=1&PrivateIpAddress=127.0.0.21&MetadataOptions.HttpTokens=required&UserData=IyEvYmluL3NoCg==",
+		run + "&MinCount=1&MaxCount=1&TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=a&TagSpecification.1.Tag.1.Value=b",
+		run + "&MinCount=1&MaxCount=1&IamInstanceProfile.Name=app-role&Placement.AvailabilityZone=us-east-1a&ClientToken=t",
+		"Action=TerminateInstances&Version=2016-11-15&InstanceId.1=i-0123456789abcdef0",
+	} {
+		f.Add(s)
+	}
+	signer := v4.NewSigner()
+	creds := aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}
+	f.Fuzz(func(t *testing.T, body string) {
+		store := mem.New()
+		store.Put(context.Background(), config.DefaultInstance(time.Now()))
+		srv := New(Config{Store: store, Keys: map[string]string{testKeyID: testSecret}})
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:1339/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		sum := sha256.Sum256([]byte(body))
+		if err := signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "ec2", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("body %q: status %d: %s", body, w.Code, w.Body)
+		}
+	})
 }
