@@ -15,6 +15,7 @@ import (
 	"github.com/imds-dev/imds"
 	"github.com/imds-dev/imds/audit"
 	"github.com/imds-dev/imds/config"
+	"github.com/imds-dev/imds/console"
 	"github.com/imds-dev/imds/control"
 	"github.com/imds-dev/imds/creds"
 	"github.com/imds-dev/imds/dataplane"
@@ -144,6 +145,10 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 			eh := events.NewHandler(events.Options{Store: st, Apply: fl.Apply, Auth: ctl, Logger: logger.With("component", "events")})
 			routes[events.Path] = eh
 			routes[events.Path+"/"] = eh
+			routes["/console/"] = console.New(console.Config{
+				Store: st, Control: ctl, Usage: usage.Report,
+				Logger: logger.With("component", "console"),
+			})
 			return routes
 		},
 	})
