@@ -27,7 +27,8 @@ const eventUsage = `Usage:
 
 The first four post a notice to an instance of a running imds, from now,
 after --in, or at --at (RFC 3339); it appears in the instance's metadata on
-its own at that time. A Spot interruption acts two minutes after its notice.
+its own at that time. A Spot notice names an action time two minutes after
+the notice, as EC2's does; imds reports it and leaves the instance running.
 Maintenance times (WHEN) are RFC 3339 or a duration from now such as +24h.
 list shows the events and whether they are visible yet; cancel removes an
 event (spot, rebalance, autoscaling, or a maintenance event's id), and moves

@@ -101,6 +101,11 @@ func runFaultAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if s.Kind == "" {
 		return errors.New("fault add: --kind is required (latency, error, throttle or drop)")
 	}
+	countGiven := false
+	fs.Visit(func(f *flag.Flag) { countGiven = countGiven || f.Name == "count" })
+	if countGiven && s.Count < 1 {
+		return fmt.Errorf("fault add: --count %d: must be at least 1 (leave it out for no limit)", s.Count)
+	}
 	s.Methods = methods.values
 
 	c, err := cf.client(ctx)

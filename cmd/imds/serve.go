@@ -44,18 +44,18 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Var(&f.listen, "listen", "data-plane address to listen on; repeat for more, IPv6 as [::1]:1338 (default 127.0.0.1:1338)")
+	fs.Var(&f.listen, "listen", "data-plane address to listen on; repeat for more, IPv6 as [::1]:1338")
 	fs.StringVar(&f.configFile, "config", "", "YAML file describing the instance (default: the built-in instance)")
 	fs.BoolVar(&f.keepAlive, "keep-alive", false, "keep connections open between requests (EC2 closes them)")
 	fs.BoolVar(&f.accessLog, "access-log", false, "log every data-plane request (never tokens or secrets)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.identityCert, "identity-cert", "", "write the certificate that verifies identity-document signatures to this file")
-	fs.Var(&f.controlListen, "control-listen", "control-plane (EC2 API) address; repeat for more; never give instances access to it (default 127.0.0.1:1339)")
+	fs.Var(&f.controlListen, "control-listen", "control-plane (EC2 API) address; repeat for more; never give instances access to it")
 	fs.StringVar(&f.controlCredentials, "control-credentials", "", "AWS shared-credentials file with the keys the control plane accepts (default: control-credentials in the state directory, created on first start)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "directory for persistent state: the bbolt store and the control credentials (default: state in memory, credentials in $XDG_STATE_HOME/imds)")
 	fs.StringVar(&f.store, "store", "", "where instances live: mem, bolt (in --data-dir) or etcd://host:2379[,host:2379...][/prefix]; default bolt with --data-dir, else mem")
-	fs.StringVar(&f.instancesFile, "instances", "", "import instances from the JSON `aws ec2 describe-instances` prints; known ids are left as they are")
+	fs.StringVar(&f.instancesFile, "instances", "", "import instances from the JSON that aws ec2 describe-instances prints; known ids are left as they are")
 	fs.BoolVar(&f.bySource, "by-source", false, "answer each request with the instance owning its source address, even when there is only one")
 	fs.StringVar(&f.proxyFrom, "proxy-from", "", "comma-separated front-end addresses or prefixes whose PROXY protocol headers are trusted")
 	fs.DurationVar(&f.tokenKeyRotation, "token-key-rotation", 24*time.Hour, "how often the token signing key is replaced; older keys stay valid until their tokens expire")
@@ -68,6 +68,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if err := applyEnv(fs); err != nil {
 		return nil, err
+	}
+	if f.tokenKeyRotation < time.Minute {
+		return nil, fmt.Errorf("--token-key-rotation %v: must be at least 1m", f.tokenKeyRotation)
 	}
 	return f, nil
 }
@@ -144,10 +147,9 @@ func endpointURL(addr net.Addr) string {
 	}
 	host := tcp.IP.String()
 	if tcp.IP.IsUnspecified() {
+		// A wildcard listener accepts loopback IPv4 too (Go listens
+		// dual-stack for 0.0.0.0 and for a bare :port).
 		host = "127.0.0.1"
-		if tcp.IP.To4() == nil {
-			host = "::1"
-		}
 	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"

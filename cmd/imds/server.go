@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,7 +69,7 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 	if err != nil {
 		return nil, err
 	}
-	build, err := treeBuilder(cfg, f.identityCert, logger)
+	build, err := treeBuilder(cfg, f.dataDir, f.identityCert, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +189,12 @@ func stateDir(dataDir string) string {
 // to the store, leaving alone any the store already holds: a restart never
 // undoes what the control plane changed.
 func seedStore(ctx context.Context, st imds.Store, cfg *config.File, instancesFile string, logger *slog.Logger) error {
+	for _, in := range cfg.Instances {
+		if stored, err := st.Get(ctx, in.ID); err == nil && !sameInstance(stored, in) {
+			logger.Warn("the store's version of a configured instance differs from the config file; the store wins, since it holds control-plane changes (remove the store to start from the file)",
+				"instance", in.ID)
+		}
+	}
 	if _, err := inventory.Import(ctx, st, cfg.Instances); err != nil {
 		return fmt.Errorf("store configured instances: %w", err)
 	}
@@ -195,6 +204,19 @@ func seedStore(ctx context.Context, st imds.Store, cfg *config.File, instancesFi
 		}
 	}
 	return nil
+}
+
+// sameInstance reports whether two versions of an instance agree in
+// everything but their revision and launch time (a config without one
+// launches the instance at every start).
+func sameInstance(a, b *imds.Instance) bool {
+	a, b = a.Clone(), b.Clone()
+	a.Revision, b.Revision = 0, 0
+	a.LaunchTime, b.LaunchTime = time.Time{}, time.Time{}
+	a.Events, b.Events = imds.Events{}, imds.Events{} // relative to each start
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
 }
 
 // tokenKeys returns the key ring that signs and checks tokens. When the
@@ -214,8 +236,12 @@ func tokenKeys(ctx context.Context, st imds.Store, rotateEvery time.Duration, lo
 
 // treeBuilder returns the function that renders an instance's metadata
 // tree, with its credential generator and identity signer.
-func treeBuilder(cfg *config.File, certOut string, logger *slog.Logger) (func(*imds.Instance, time.Time) *tree.Tree, error) {
-	signer, err := newSigner(cfg)
+//
+// With a data directory, a generated signing key and credential seed are
+// kept there, so that certificates handed to verifiers and credentials
+// handed to clients survive a restart.
+func treeBuilder(cfg *config.File, dataDir, certOut string, logger *slog.Logger) (func(*imds.Instance, time.Time) *tree.Tree, error) {
+	signer, err := newSigner(cfg, dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -227,8 +253,10 @@ func treeBuilder(cfg *config.File, certOut string, logger *slog.Logger) (func(*i
 	}
 	seed := cfg.CredentialSeed
 	if len(seed) == 0 {
-		seed = make([]byte, 32)
-		rand.Read(seed)
+		seed, err = credentialSeed(dataDir)
+		if err != nil {
+			return nil, err
+		}
 	}
 	opts := tree.Options{Creds: creds.NewGenerator(seed, cfg.Credentials), Sign: signer.Sign}
 	return func(in *imds.Instance, now time.Time) *tree.Tree { return tree.Build(in, opts, now) }, nil
@@ -242,14 +270,31 @@ func logStart(logger *slog.Logger, addrs []net.Addr, cp *controlPlane, fl *fleet
 		urls[i] = endpointURL(a)
 	}
 	attrs := []any{"listen", urls, "instances", fl.Len()}
-	if all, err := st.List(context.Background()); err == nil && len(all) == 1 {
-		in := all[0]
-		attrs = append(attrs, "instance", in.ID, "http_tokens", in.Options.HTTPTokens)
-		for _, a := range addrs {
-			if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.To4() == nil && !in.Options.IPv6Enabled() {
-				logger.Warn("IPv6 listener answers nothing while the instance's http-protocol-ipv6 is disabled, as on EC2; enable it in metadata-options",
-					"addr", a.String(), "instance", in.ID)
+	switch n := fl.Len(); {
+	case n == 0:
+		logger.Warn("no instances to serve: every data-plane request will be refused")
+	case n == 1:
+		if all, err := st.List(context.Background()); err == nil && len(all) > 0 {
+			in := all[0]
+			attrs = append(attrs, "instance", in.ID, "http_tokens", in.Options.HTTPTokens)
+			for _, a := range addrs {
+				if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.To4() == nil && !tcp.IP.IsUnspecified() && !in.Options.IPv6Enabled() {
+					logger.Warn("IPv6 listener answers nothing while the instance's http-protocol-ipv6 is disabled, as on EC2; enable it in metadata-options",
+						"addr", a.String(), "instance", in.ID)
+				}
 			}
+		}
+	default:
+		logger.Info("several instances: each request is answered by the instance that owns its source address; others are refused")
+	}
+	for _, a := range addrs {
+		if !isLoopbackAddr(a) {
+			logger.Warn("data plane reachable beyond this host", "addr", a.String())
+		}
+	}
+	for _, a := range cp.addrs {
+		if !isLoopbackAddr(a) {
+			logger.Warn("control plane reachable beyond this host; never let instances reach it", "addr", a.String())
 		}
 	}
 	attrs = append(attrs, "export", "export AWS_EC2_METADATA_SERVICE_ENDPOINT="+urls[0])
@@ -260,9 +305,26 @@ func logStart(logger *slog.Logger, addrs []net.Addr, cp *controlPlane, fl *fleet
 	logger.Info("imds serving", attrs...)
 }
 
-func newSigner(cfg *config.File) (*identity.Signer, error) {
-	if len(cfg.IdentityKeyPEM) > 0 {
-		s, err := identity.LoadSigner(cfg.IdentityKeyPEM, cfg.IdentityCertPEM)
+func isLoopbackAddr(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// newSigner returns the identity signer: the config's key, else the one
+// kept in the data directory, else a new one (kept there when there is a
+// data directory).
+func newSigner(cfg *config.File, dataDir string) (*identity.Signer, error) {
+	keyPEM, certPEM := cfg.IdentityKeyPEM, cfg.IdentityCertPEM
+	keyPath, certPath := filepath.Join(dataDir, "identity-key.pem"), filepath.Join(dataDir, "identity-cert.pem")
+	if len(keyPEM) == 0 && dataDir != "" {
+		k, kerr := os.ReadFile(keyPath)
+		c, cerr := os.ReadFile(certPath)
+		if kerr == nil && cerr == nil {
+			keyPEM, certPEM = k, c
+		}
+	}
+	if len(keyPEM) > 0 {
+		s, err := identity.LoadSigner(keyPEM, certPEM)
 		if err != nil {
 			return nil, fmt.Errorf("load identity key: %w", err)
 		}
@@ -272,7 +334,46 @@ func newSigner(cfg *config.File) (*identity.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate identity key: %w", err)
 	}
+	if dataDir != "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		if err := writeFileAtomic(keyPath, s.KeyPEM(), 0o600); err != nil {
+			return nil, fmt.Errorf("keep identity key: %w", err)
+		}
+		if err := writeFileAtomic(certPath, s.CertificatePEM(), 0o644); err != nil {
+			return nil, fmt.Errorf("keep identity certificate: %w", err)
+		}
+	}
 	return s, nil
+}
+
+// credentialSeed returns the secret role credentials are derived from:
+// kept in the data directory when there is one, else new for this run.
+func credentialSeed(dataDir string) ([]byte, error) {
+	seed := make([]byte, 32)
+	if dataDir == "" {
+		rand.Read(seed)
+		return seed, nil
+	}
+	path := filepath.Join(dataDir, "credential-seed")
+	if b, err := os.ReadFile(path); err == nil {
+		b = bytes.TrimSpace(b)
+		if len(b) == 2*len(seed) {
+			if _, err := hex.Decode(seed, b); err == nil {
+				return seed, nil
+			}
+		}
+		return nil, fmt.Errorf("credential seed %s: want 64 hex digits", path)
+	}
+	rand.Read(seed)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if err := writeFileAtomic(path, []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("keep credential seed: %w", err)
+	}
+	return seed, nil
 }
 
 func closeAll(lns []net.Listener) {
