@@ -1,6 +1,7 @@
-// Package bolt is the embedded imds.Store: instances and token keys in one
-// bbolt file. Every change is fsynced before its method returns, so what the
-// control plane acknowledged survives a crash or a kill -9.
+// Package bolt is the embedded imds.Store: instances, token keys and shared
+// secrets in one bbolt file. Every change is fsynced before its method
+// returns, so what the control plane acknowledged survives a crash or a
+// kill -9.
 //
 // One process owns the file at a time; bbolt's file lock keeps a second
 // `imds serve` on the same data directory from opening it.
@@ -22,16 +23,18 @@ import (
 )
 
 var (
-	_ imds.Store    = (*Store)(nil)
-	_ imds.Watcher  = (*Store)(nil)
-	_ imds.Creator  = (*Store)(nil)
-	_ imds.KeyStore = (*Store)(nil)
+	_ imds.Store       = (*Store)(nil)
+	_ imds.Watcher     = (*Store)(nil)
+	_ imds.Creator     = (*Store)(nil)
+	_ imds.KeyStore    = (*Store)(nil)
+	_ imds.SecretStore = (*Store)(nil)
 )
 
 // Bucket names.
 var (
 	instancesBucket = []byte("instances") // instance id -> JSON
 	keysBucket      = []byte("keys")      // big-endian key id -> JSON
+	secretsBucket   = []byte("secrets")   // name -> value as given
 )
 
 // Options configures Open. The zero value (or nil) means the defaults.
@@ -66,7 +69,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{instancesBucket, keysBucket} {
+		for _, name := range [][]byte{instancesBucket, keysBucket, secretsBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

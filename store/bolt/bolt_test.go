@@ -29,7 +29,8 @@ func TestStore(t *testing.T) {
 	})
 }
 
-// Ensure what was stored is there after the file is closed and reopened.
+// Ensure what was stored (instances, token keys, secrets) is there after
+// the file is closed and reopened.
 func TestStore_Reopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "imds.db")
 	s, err := bolt.Open(path, nil)
@@ -44,6 +45,9 @@ func TestStore_Reopen(t *testing.T) {
 	if err := s.AddSigningKey(ctx, imds.SigningKey{ID: 1, Secret: []byte("k")}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.CreateSecret(ctx, "credential-seed", []byte("seed")); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 
 	s = open(t, path)
@@ -52,6 +56,9 @@ func TestStore_Reopen(t *testing.T) {
 	}
 	if keys, err := s.SigningKeys(ctx); err != nil || len(keys) != 1 {
 		t.Fatalf("keys after reopen: %v, %v", keys, err)
+	}
+	if v, err := s.Secret(ctx, "credential-seed"); err != nil || string(v) != "seed" {
+		t.Fatalf("secret after reopen: %q, %v", v, err)
 	}
 }
 

@@ -9,6 +9,7 @@
 //
 //	<prefix>/instances/<id>  instance as JSON
 //	<prefix>/keys/<id>       token key as JSON, id as 10 decimal digits
+//	<prefix>/secrets/<name>  shared secret, bytes as given; never cached
 package etcd
 
 import (
@@ -33,6 +34,7 @@ var (
 	_ imds.Watcher        = (*Store)(nil)
 	_ imds.Creator        = (*Store)(nil)
 	_ imds.KeyStore       = (*Store)(nil)
+	_ imds.SecretStore    = (*Store)(nil)
 	_ imds.HealthReporter = (*Store)(nil)
 )
 

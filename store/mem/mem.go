@@ -11,10 +11,11 @@ import (
 )
 
 var (
-	_ imds.Store    = (*Store)(nil)
-	_ imds.Watcher  = (*Store)(nil)
-	_ imds.Creator  = (*Store)(nil)
-	_ imds.KeyStore = (*Store)(nil)
+	_ imds.Store       = (*Store)(nil)
+	_ imds.Watcher     = (*Store)(nil)
+	_ imds.Creator     = (*Store)(nil)
+	_ imds.KeyStore    = (*Store)(nil)
+	_ imds.SecretStore = (*Store)(nil)
 )
 
 // Store is an in-memory store. The zero value is not usable; call New.
@@ -23,6 +24,7 @@ type Store struct {
 	instances map[string]*imds.Instance // keyed by instance id
 	watchers  map[chan imds.Change]struct{}
 	keys      map[uint32]imds.SigningKey // keyed by key id; nil until the first key
+	secrets   map[string][]byte          // keyed by name; nil until the first secret
 }
 
 // New returns an empty store.

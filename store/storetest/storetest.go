@@ -20,8 +20,8 @@ import (
 
 // Run runs the suite. open returns a new, empty store for each subtest; the
 // store is closed by open's own t.Cleanup if it needs closing. Optional
-// interfaces (imds.Watcher, imds.Creator, imds.KeyStore) are tested when the
-// store implements them.
+// interfaces (imds.Watcher, imds.Creator, imds.KeyStore, imds.SecretStore)
+// are tested when the store implements them.
 func Run(t *testing.T, open func(t *testing.T) imds.Store) {
 	tests := []struct {
 		name string
@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) imds.Store) {
 		{"Revisions", testRevisions},
 		{"SigningKeys", testSigningKeys},
 		{"ConcurrentAddSigningKey", testConcurrentAddSigningKey},
+		{"Secrets", testSecrets},
+		{"ConcurrentCreateSecret", testConcurrentCreateSecret},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -486,5 +488,89 @@ func testConcurrentAddSigningKey(t *testing.T, s imds.Store) {
 	}
 	if won != 1 {
 		t.Fatalf("%d adds won, want 1", won)
+	}
+}
+
+// Ensure a secret reads back as created, copied both ways, that a second
+// create of its name is refused without changing it, and that names are
+// kept apart.
+func testSecrets(t *testing.T, s imds.Store) {
+	ss, ok := s.(imds.SecretStore)
+	if !ok {
+		t.Skip("store is no imds.SecretStore")
+	}
+	if v, err := ss.Secret(ctx(t), "credential-seed"); !errors.Is(err, imds.ErrNotFound) {
+		t.Fatalf("missing secret: %x, %v, want ErrNotFound", v, err)
+	}
+
+	want := map[string][]byte{
+		"credential-seed": bytes.Repeat([]byte{0xab}, 32),
+		"identity-signer": []byte("-----BEGIN PRIVATE KEY-----\n..."),
+	}
+	for name, v := range want {
+		given := bytes.Clone(v)
+		if err := ss.CreateSecret(ctx(t), name, given); err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		given[0] ^= 0xff // the store kept its own copy
+	}
+	if err := ss.CreateSecret(ctx(t), "credential-seed", []byte("other")); !errors.Is(err, imds.ErrExists) {
+		t.Fatalf("second create: %v, want ErrExists", err)
+	}
+
+	for name, v := range want {
+		got, err := ss.Secret(ctx(t), name)
+		if err != nil {
+			t.Fatalf("Secret(%q): %v", name, err)
+		}
+		if !bytes.Equal(got, v) {
+			t.Fatalf("Secret(%q) = %x, want %x", name, got, v)
+		}
+		got[0] ^= 0xff // and hands out copies
+	}
+	got, err := ss.Secret(ctx(t), "credential-seed")
+	if err != nil || !bytes.Equal(got, want["credential-seed"]) {
+		t.Fatalf("after changing a read copy: %x, %v", got, err)
+	}
+}
+
+// Ensure of many concurrent creates of one secret exactly one wins, and
+// that the winner's value is the one kept.
+func testConcurrentCreateSecret(t *testing.T, s imds.Store) {
+	ss, ok := s.(imds.SecretStore)
+	if !ok {
+		t.Skip("store is no imds.SecretStore")
+	}
+	const n = 20
+	var wg sync.WaitGroup
+	won := make(chan byte, n)
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			err := ss.CreateSecret(ctx(t), "race", []byte{byte(i)})
+			switch {
+			case err == nil:
+				won <- byte(i)
+			case !errors.Is(err, imds.ErrExists):
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(won)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d creates won, want 1", len(won))
+	}
+	winner := <-won
+	got, err := ss.Secret(ctx(t), "race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, []byte{winner}) {
+		t.Fatalf("Secret = %x, want the winner's %x", got, winner)
 	}
 }
