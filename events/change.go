@@ -12,19 +12,20 @@ import (
 
 	"github.com/imds-dev/imds"
 	"github.com/imds-dev/imds/config"
+	"github.com/imds-dev/imds/internal/jsonapi"
 )
 
 // schedule answers POST /imds/events.
 func (h *Handler) schedule(w http.ResponseWriter, r *http.Request, body []byte) {
 	req, err := parseRequest(body)
 	if err != nil {
-		writeError(w, invalid(err))
+		jsonapi.WriteError(w, invalid(err))
 		return
 	}
 	now := h.o.Now()
 	set, err := req.change(now, newMaintenanceID)
 	if err != nil {
-		writeError(w, invalid(err))
+		jsonapi.WriteError(w, invalid(err))
 		return
 	}
 
@@ -34,13 +35,13 @@ func (h *Handler) schedule(w http.ResponseWriter, r *http.Request, body []byte) 
 		return nil
 	})
 	if err != nil {
-		writeError(w, storeError(err, req.InstanceID))
+		jsonapi.WriteError(w, storeError(err, req.InstanceID))
 		return
 	}
 	e, _ := find(in, id, now)
 	h.o.Logger.Info("event scheduled", "instance", in.ID, "kind", e.Kind, "event", e.ID, "at", e.At)
 	w.Header().Set("Location", Path+"/"+url.PathEscape(id)+"?instance-id="+url.QueryEscape(in.ID))
-	writeJSON(w, http.StatusCreated, e)
+	jsonapi.WriteJSON(w, http.StatusCreated, e)
 }
 
 // cancelAnswer is the answer to a cancel: the event as it stands after it,
@@ -54,7 +55,7 @@ type cancelAnswer struct {
 func (h *Handler) cancel(w http.ResponseWriter, r *http.Request, id string) {
 	instanceID, aerr := instanceParam(r)
 	if aerr != nil {
-		writeError(w, aerr)
+		jsonapi.WriteError(w, aerr)
 		return
 	}
 	now := h.o.Now()
@@ -62,7 +63,7 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request, id string) {
 	in, err := h.update(r.Context(), instanceID, func(in *imds.Instance) error {
 		e, ok := find(in, id, now)
 		if !ok {
-			return &apiError{status: http.StatusNotFound, Code: "InvalidEventID.NotFound",
+			return &jsonapi.Error{Status: http.StatusNotFound, Code: "InvalidEventID.NotFound",
 				Message: "instance " + in.ID + " has no event " + quoteID(id)}
 		}
 		removed, err := cancelEvent(in, e)
@@ -70,14 +71,14 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request, id string) {
 		return err
 	})
 	if err != nil {
-		writeError(w, storeError(err, instanceID))
+		jsonapi.WriteError(w, storeError(err, instanceID))
 		return
 	}
 	if !out.Removed {
 		out.Event, _ = find(in, id, now)
 	}
 	h.o.Logger.Info("event canceled", "instance", in.ID, "kind", out.Event.Kind, "event", id, "removed", out.Removed)
-	writeJSON(w, http.StatusOK, out)
+	jsonapi.WriteJSON(w, http.StatusOK, out)
 }
 
 // cancelEvent takes e off in and reports whether it is gone. A maintenance
@@ -98,7 +99,7 @@ func cancelEvent(in *imds.Instance, e Event) (removed bool, err error) {
 	i := slices.IndexFunc(ev.Maintenance, func(m imds.MaintenanceEvent) bool { return m.ID == e.ID })
 	switch {
 	case e.State != imds.EventActive:
-		return false, &apiError{status: http.StatusConflict, Code: "IncorrectEventState",
+		return false, &jsonapi.Error{Status: http.StatusConflict, Code: "IncorrectEventState",
 			Message: "event " + e.ID + " is already " + e.State}
 	case !e.Visible:
 		ev.Maintenance = slices.Delete(ev.Maintenance, i, i+1)
@@ -131,8 +132,8 @@ func (h *Handler) update(ctx context.Context, id string, fn func(*imds.Instance)
 }
 
 // invalid is the answer to a request the rules refuse.
-func invalid(err error) *apiError {
-	e := &apiError{status: http.StatusBadRequest, Code: "InvalidEvent", Message: err.Error()}
+func invalid(err error) *jsonapi.Error {
+	e := &jsonapi.Error{Status: http.StatusBadRequest, Code: "InvalidEvent", Message: err.Error()}
 	var fe *FieldError
 	var ce *config.FieldError
 	switch {

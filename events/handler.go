@@ -10,14 +10,12 @@ import (
 	"time"
 
 	"github.com/imds-dev/imds"
-	"github.com/imds-dev/imds/control"
+	"github.com/imds-dev/imds/internal/jsonapi"
 )
 
 // Authenticator checks the SigV4 signature of a control request and hands
 // back its body; *control.Server is one. Failures are *control.AuthError.
-type Authenticator interface {
-	Authenticate(r *http.Request) (accessKeyID string, body []byte, err error)
-}
+type Authenticator = jsonapi.Authenticator
 
 // Options configure NewHandler.
 type Options struct {
@@ -60,35 +58,20 @@ func NewHandler(o Options) *Handler {
 	return &Handler{o: o}
 }
 
-// apiError is an error answer.
-type apiError struct {
-	status  int
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, body, err := h.o.Auth.Authenticate(r)
-	if err != nil {
-		var ae *control.AuthError
-		if !errors.As(err, &ae) {
-			ae = &control.AuthError{Status: http.StatusForbidden, Code: "AuthFailure", Message: err.Error()}
-		}
-		writeError(w, &apiError{status: ae.Status, Code: ae.Code, Message: ae.Message})
+	body, ok := jsonapi.Authenticate(w, r, h.o.Auth)
+	if !ok {
 		return
 	}
 
-	rest, ok := strings.CutPrefix(r.URL.Path, Path)
+	id, ok := jsonapi.Split(r.URL.Path, Path)
 	switch {
-	case !ok || rest != "" && (rest[0] != '/' || rest == "/" || strings.Contains(rest[1:], "/")):
-		writeError(w, &apiError{status: http.StatusNotFound, Code: "NotFound", Message: "no such endpoint: " + r.URL.Path})
-	case rest == "":
+	case !ok || strings.Contains(id, "/"):
+		jsonapi.NoEndpoint(w, r)
+	case id == "":
 		h.serveCollection(w, r, body)
 	default:
-		h.serveEvent(w, r, rest[1:])
+		h.serveEvent(w, r, id)
 	}
 }
 
@@ -100,14 +83,14 @@ func (h *Handler) serveCollection(w http.ResponseWriter, r *http.Request, body [
 	case http.MethodPost:
 		h.schedule(w, r, body)
 	default:
-		methodNotAllowed(w, "GET, HEAD, POST")
+		jsonapi.MethodNotAllowed(w, "GET, HEAD, POST")
 	}
 }
 
 // serveEvent answers /imds/events/{id}.
 func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request, id string) {
 	if r.Method != http.MethodDelete {
-		methodNotAllowed(w, "DELETE")
+		jsonapi.MethodNotAllowed(w, "DELETE")
 		return
 	}
 	h.cancel(w, r, id)
@@ -117,13 +100,13 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	ctx, now := r.Context(), h.o.Now()
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		writeError(w, badQuery(err))
+		jsonapi.WriteError(w, badQuery(err))
 		return
 	}
 	if !q.Has("instance-id") {
 		all, err := h.o.Store.List(ctx)
 		if err != nil {
-			writeError(w, storeError(err, ""))
+			jsonapi.WriteError(w, storeError(err, ""))
 			return
 		}
 		out := List{Instances: make([]InstanceEvents, 0, len(all))}
@@ -131,55 +114,49 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 			out.Instances = append(out.Instances, listOf(in, now))
 		}
 		sortInstances(out.Instances)
-		writeJSON(w, http.StatusOK, out)
+		jsonapi.WriteJSON(w, http.StatusOK, out)
 		return
 	}
 	id := q.Get("instance-id")
 	in, err := h.o.Store.Get(ctx, id)
 	if err != nil {
-		writeError(w, storeError(err, id))
+		jsonapi.WriteError(w, storeError(err, id))
 		return
 	}
-	writeJSON(w, http.StatusOK, listOf(in, now))
+	jsonapi.WriteJSON(w, http.StatusOK, listOf(in, now))
 }
 
 // instanceParam reads the instance-id query parameter that names the
 // instance of an event.
-func instanceParam(r *http.Request) (string, *apiError) {
+func instanceParam(r *http.Request) (string, *jsonapi.Error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return "", badQuery(err)
 	}
 	id := q.Get("instance-id")
 	if id == "" {
-		return "", &apiError{status: http.StatusBadRequest, Code: "MissingParameter",
+		return "", &jsonapi.Error{Status: http.StatusBadRequest, Code: "MissingParameter",
 			Message: "the instance-id query parameter is required", Field: "instance-id"}
 	}
 	return id, nil
 }
 
-func badQuery(err error) *apiError {
-	return &apiError{status: http.StatusBadRequest, Code: "InvalidQuery", Message: "cannot parse the query: " + err.Error()}
-}
-
-func methodNotAllowed(w http.ResponseWriter, allow string) {
-	w.Header().Set("Allow", allow)
-	writeError(w, &apiError{status: http.StatusMethodNotAllowed, Code: "MethodNotAllowed",
-		Message: "allowed methods: " + allow})
+func badQuery(err error) *jsonapi.Error {
+	return &jsonapi.Error{Status: http.StatusBadRequest, Code: "InvalidQuery", Message: "cannot parse the query: " + err.Error()}
 }
 
 // storeError maps a store failure to an answer: an unknown instance is the
 // caller's mistake, anything else the store's (503: retry later).
-func storeError(err error, id string) *apiError {
-	var ae *apiError
+func storeError(err error, id string) *jsonapi.Error {
+	var ae *jsonapi.Error
 	switch {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, imds.ErrNotFound):
-		return &apiError{status: http.StatusNotFound, Code: "InvalidInstanceID.NotFound",
+		return &jsonapi.Error{Status: http.StatusNotFound, Code: "InvalidInstanceID.NotFound",
 			Message: "no instance " + quoteID(id)}
 	}
-	return &apiError{status: http.StatusServiceUnavailable, Code: "ServiceUnavailable",
+	return &jsonapi.Error{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable",
 		Message: "the instance store did not answer; retry: " + err.Error()}
 }
 
@@ -196,13 +173,4 @@ func quoteID(id string) string {
 		}
 	}
 	return id
-}
-
-func writeError(w http.ResponseWriter, e *apiError) { writeJSON(w, e.status, e) }
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.MarshalIndent(v, "", "  ") // only plain structs and slices: cannot fail
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
 }

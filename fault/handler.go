@@ -1,14 +1,12 @@
 package fault
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/imds-dev/imds/control"
 	"github.com/imds-dev/imds/fault/rule"
+	"github.com/imds-dev/imds/internal/jsonapi"
 )
 
 // Path is where the fault endpoints live on the control listener.
@@ -16,9 +14,7 @@ const Path = "/imds/faults"
 
 // Authenticator checks the SigV4 signature of a control request and hands
 // back its body; *control.Server is one. Failures are *control.AuthError.
-type Authenticator interface {
-	Authenticate(r *http.Request) (accessKeyID string, body []byte, err error)
-}
+type Authenticator = jsonapi.Authenticator
 
 // Handler serves the fault endpoints of the control listener, every call
 // signed with the control credentials:
@@ -42,33 +38,20 @@ func NewHandler(inj *Injector, auth Authenticator) *Handler {
 	return &Handler{inj: inj, auth: auth, now: inj.now}
 }
 
-// apiError is an error answer.
-type apiError struct {
-	status  int
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, body, err := h.auth.Authenticate(r)
-	if err != nil {
-		var ae *control.AuthError
-		if !errors.As(err, &ae) {
-			ae = &control.AuthError{Status: http.StatusForbidden, Code: "AuthFailure", Message: err.Error()}
-		}
-		writeError(w, &apiError{status: ae.Status, Code: ae.Code, Message: ae.Message})
+	body, ok := jsonapi.Authenticate(w, r, h.auth)
+	if !ok {
 		return
 	}
 
-	rest, ok := strings.CutPrefix(r.URL.Path, Path)
+	id, ok := jsonapi.Split(r.URL.Path, Path)
 	switch {
-	case !ok || rest != "" && (rest[0] != '/' || rest == "/"):
-		writeError(w, &apiError{status: http.StatusNotFound, Code: "NotFound", Message: "no such endpoint: " + r.URL.Path})
-	case rest == "":
+	case !ok:
+		jsonapi.NoEndpoint(w, r)
+	case id == "":
 		h.serveCollection(w, r, body)
 	default:
-		h.serveRule(w, r, rest[1:])
+		h.serveRule(w, r, id)
 	}
 }
 
@@ -76,27 +59,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serveCollection(w http.ResponseWriter, r *http.Request, body []byte) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		writeJSON(w, http.StatusOK, map[string][]Entry{"faults": h.inj.List()})
+		jsonapi.WriteJSON(w, http.StatusOK, map[string][]Entry{"faults": h.inj.List()})
 	case http.MethodPost:
 		h.add(w, body)
 	case http.MethodDelete:
-		writeJSON(w, http.StatusOK, map[string]int{"removed": h.inj.Clear()})
+		jsonapi.WriteJSON(w, http.StatusOK, map[string]int{"removed": h.inj.Clear()})
 	default:
-		methodNotAllowed(w, "GET, HEAD, POST, DELETE")
+		jsonapi.MethodNotAllowed(w, "GET, HEAD, POST, DELETE")
 	}
 }
 
 // serveRule answers /imds/faults/{id}.
 func (h *Handler) serveRule(w http.ResponseWriter, r *http.Request, id string) {
 	if r.Method != http.MethodDelete {
-		methodNotAllowed(w, "DELETE")
+		jsonapi.MethodNotAllowed(w, "DELETE")
 		return
 	}
 	if err := h.inj.Remove(id); err != nil {
-		writeError(w, &apiError{status: http.StatusNotFound, Code: "FaultRuleNotFound", Message: "no fault rule " + id})
+		jsonapi.WriteError(w, &jsonapi.Error{Status: http.StatusNotFound, Code: "FaultRuleNotFound",
+			Message: "no fault rule " + id})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"removed": 1})
+	jsonapi.WriteJSON(w, http.StatusOK, map[string]int{"removed": 1})
 }
 
 func (h *Handler) add(w http.ResponseWriter, body []byte) {
@@ -108,16 +92,20 @@ func (h *Handler) add(w http.ResponseWriter, body []byte) {
 	var fe *rule.FieldError
 	switch {
 	case errors.As(err, &fe):
-		writeError(w, &apiError{status: http.StatusBadRequest, Code: "InvalidFaultRule", Message: fe.Error(), Field: fe.Field})
+		jsonapi.WriteError(w, &jsonapi.Error{Status: http.StatusBadRequest, Code: "InvalidFaultRule",
+			Message: fe.Error(), Field: fe.Field})
 		return
 	case errors.Is(err, ErrDuplicate):
-		writeError(w, &apiError{status: http.StatusConflict, Code: "FaultRuleExists", Message: err.Error(), Field: "id"})
+		jsonapi.WriteError(w, &jsonapi.Error{Status: http.StatusConflict, Code: "FaultRuleExists",
+			Message: err.Error(), Field: "id"})
 		return
 	case errors.Is(err, ErrTooMany):
-		writeError(w, &apiError{status: http.StatusConflict, Code: "FaultRuleLimitExceeded", Message: err.Error()})
+		jsonapi.WriteError(w, &jsonapi.Error{Status: http.StatusConflict, Code: "FaultRuleLimitExceeded",
+			Message: err.Error()})
 		return
 	case err != nil:
-		writeError(w, &apiError{status: http.StatusBadRequest, Code: "InvalidFaultRule", Message: err.Error()})
+		jsonapi.WriteError(w, &jsonapi.Error{Status: http.StatusBadRequest, Code: "InvalidFaultRule",
+			Message: err.Error()})
 		return
 	}
 	e := Entry{Spec: r.Spec()}
@@ -125,20 +113,5 @@ func (h *Handler) add(w http.ResponseWriter, body []byte) {
 		e.Remaining = &r.Count
 	}
 	w.Header().Set("Location", Path+"/"+r.ID)
-	writeJSON(w, http.StatusCreated, e)
-}
-
-func methodNotAllowed(w http.ResponseWriter, allow string) {
-	w.Header().Set("Allow", allow)
-	writeError(w, &apiError{status: http.StatusMethodNotAllowed, Code: "MethodNotAllowed",
-		Message: "allowed methods: " + allow})
-}
-
-func writeError(w http.ResponseWriter, e *apiError) { writeJSON(w, e.status, e) }
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.MarshalIndent(v, "", "  ") // only plain structs, maps and slices: cannot fail
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	jsonapi.WriteJSON(w, http.StatusCreated, e)
 }
