@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +23,6 @@ import (
 	"github.com/imds-dev/imds/events"
 	"github.com/imds-dev/imds/fault"
 	"github.com/imds-dev/imds/fleet"
-	"github.com/imds-dev/imds/identity"
 	"github.com/imds-dev/imds/inventory"
 	"github.com/imds-dev/imds/metrics"
 	"github.com/imds-dev/imds/proxyproto"
@@ -69,7 +66,7 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 	if err != nil {
 		return nil, err
 	}
-	build, err := treeBuilder(cfg, f.dataDir, f.identityCert, logger)
+	build, err := treeBuilder(ctx, st, cfg, f.identityCert, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -237,11 +234,14 @@ func tokenKeys(ctx context.Context, st imds.Store, rotateEvery time.Duration, lo
 // treeBuilder returns the function that renders an instance's metadata
 // tree, with its credential generator and identity signer.
 //
-// With a data directory, a generated signing key and credential seed are
-// kept there, so that certificates handed to verifiers and credentials
-// handed to clients survive a restart.
-func treeBuilder(cfg *config.File, dataDir, certOut string, logger *slog.Logger) (func(*imds.Instance, time.Time) *tree.Tree, error) {
-	signer, err := newSigner(cfg, dataDir)
+// A generated signing key and credential seed are kept in the store, so
+// that every replica on one store hands out the same credentials and
+// signatures, and a restart on a store that lasts (bbolt in the data
+// directory, etcd) keeps the certificates given to verifiers and the
+// credentials given to clients.
+func treeBuilder(ctx context.Context, st imds.Store, cfg *config.File, certOut string,
+	logger *slog.Logger) (func(*imds.Instance, time.Time) *tree.Tree, error) {
+	signer, err := newSigner(ctx, cfg, st)
 	if err != nil {
 		return nil, err
 	}
@@ -251,12 +251,9 @@ func treeBuilder(cfg *config.File, dataDir, certOut string, logger *slog.Logger)
 		}
 		logger.Info("identity certificate written", "path", certOut)
 	}
-	seed := cfg.CredentialSeed
-	if len(seed) == 0 {
-		seed, err = credentialSeed(dataDir)
-		if err != nil {
-			return nil, err
-		}
+	seed, err := credentialSeed(ctx, cfg, st)
+	if err != nil {
+		return nil, err
 	}
 	opts := tree.Options{Creds: creds.NewGenerator(seed, cfg.Credentials), Sign: signer.Sign}
 	return func(in *imds.Instance, now time.Time) *tree.Tree { return tree.Build(in, opts, now) }, nil
@@ -308,72 +305,6 @@ func logStart(logger *slog.Logger, addrs []net.Addr, cp *controlPlane, fl *fleet
 func isLoopbackAddr(a net.Addr) bool {
 	tcp, ok := a.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
-}
-
-// newSigner returns the identity signer: the config's key, else the one
-// kept in the data directory, else a new one (kept there when there is a
-// data directory).
-func newSigner(cfg *config.File, dataDir string) (*identity.Signer, error) {
-	keyPEM, certPEM := cfg.IdentityKeyPEM, cfg.IdentityCertPEM
-	keyPath, certPath := filepath.Join(dataDir, "identity-key.pem"), filepath.Join(dataDir, "identity-cert.pem")
-	if len(keyPEM) == 0 && dataDir != "" {
-		k, kerr := os.ReadFile(keyPath)
-		c, cerr := os.ReadFile(certPath)
-		if kerr == nil && cerr == nil {
-			keyPEM, certPEM = k, c
-		}
-	}
-	if len(keyPEM) > 0 {
-		s, err := identity.LoadSigner(keyPEM, certPEM)
-		if err != nil {
-			return nil, fmt.Errorf("load identity key: %w", err)
-		}
-		return s, nil
-	}
-	s, err := identity.GenerateSigner()
-	if err != nil {
-		return nil, fmt.Errorf("generate identity key: %w", err)
-	}
-	if dataDir != "" {
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory: %w", err)
-		}
-		if err := writeFileAtomic(keyPath, s.KeyPEM(), 0o600); err != nil {
-			return nil, fmt.Errorf("keep identity key: %w", err)
-		}
-		if err := writeFileAtomic(certPath, s.CertificatePEM(), 0o644); err != nil {
-			return nil, fmt.Errorf("keep identity certificate: %w", err)
-		}
-	}
-	return s, nil
-}
-
-// credentialSeed returns the secret role credentials are derived from:
-// kept in the data directory when there is one, else new for this run.
-func credentialSeed(dataDir string) ([]byte, error) {
-	seed := make([]byte, 32)
-	if dataDir == "" {
-		rand.Read(seed)
-		return seed, nil
-	}
-	path := filepath.Join(dataDir, "credential-seed")
-	if b, err := os.ReadFile(path); err == nil {
-		b = bytes.TrimSpace(b)
-		if len(b) == 2*len(seed) {
-			if _, err := hex.Decode(seed, b); err == nil {
-				return seed, nil
-			}
-		}
-		return nil, fmt.Errorf("credential seed %s: want 64 hex digits", path)
-	}
-	rand.Read(seed)
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	if err := writeFileAtomic(path, []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("keep credential seed: %w", err)
-	}
-	return seed, nil
 }
 
 func closeAll(lns []net.Listener) {
