@@ -2,19 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/imds-dev/imds/audit"
-	"github.com/imds-dev/imds/control"
-	"github.com/imds-dev/imds/internal/signedclient"
 )
 
 // runAudit implements "imds audit": it fetches the IMDSv1 usage report from
@@ -23,11 +18,9 @@ import (
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", signedclient.DefaultEndpoint, "control listener base `URL`")
-	credsFile := fs.String("credentials", controlCredentialsPath(), "AWS shared-credentials `file` with the control key (serve's --control-credentials, or control-credentials in its --data-dir)")
-	profile := fs.String("profile", "default", "profile in the credentials file")
+	var cf controlClientFlags
+	cf.register(fs)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	allowRemote := fs.Bool("allow-remote", false, "allow an endpoint that is not a loopback address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,9 +28,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 
-	c, err := signedclient.New(ctx, signedclient.Options{
-		Endpoint: *endpoint, CredentialsFile: *credsFile, Profile: *profile, AllowRemote: *allowRemote,
-	})
+	c, err := cf.client(ctx)
 	if err != nil {
 		return err
 	}
@@ -46,17 +37,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("fetch audit: %w", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(stdout, rep)
 	}
 	return printAudit(stdout, rep)
-}
-
-// controlCredentialsPath is where `imds serve` without --data-dir or
-// --control-credentials keeps the control key.
-func controlCredentialsPath() string {
-	return filepath.Join(stateDir(""), control.CredentialsFileName)
 }
 
 // auditTopPaths and auditCommandWidth keep table rows readable; --json has
@@ -77,7 +60,7 @@ func printAudit(w io.Writer, rep audit.Report) error {
 	for _, in := range rep.Instances {
 		callers := callerCells(in)
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", in.InstanceID, in.Served, in.Refused,
-			auditTime(in.FirstSeen), auditTime(in.LastSeen), topPaths(in), callers[0])
+			tableTime(in.FirstSeen), tableTime(in.LastSeen), topPaths(in), callers[0])
 		for _, c := range callers[1:] {
 			fmt.Fprintf(tw, "\t\t\t\t\t\t%s\n", c)
 		}
@@ -127,13 +110,6 @@ func topPaths(in audit.InstanceUsage) string {
 		return "-"
 	}
 	return strings.Join(parts, ", ")
-}
-
-func auditTime(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 func auditCut(s string, n int) string {

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/imds-dev/imds/events"
 	"github.com/imds-dev/imds/internal/signedclient"
@@ -40,29 +39,22 @@ a maintenance event already shown to the history as canceled, as EC2 does.
 // events of a running imds's instances through the control listener,
 // signed with the control credentials.
 func runEvent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, eventUsage)
-		return errors.New("event: no action given (spot, rebalance, maintenance, autoscaling, list or cancel)")
+	schedule := func(kind string) action {
+		return action{kind, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return runEventSchedule(ctx, kind, args, stdout, stderr)
+		}}
 	}
-	switch args[0] {
-	case events.KindSpot, events.KindRebalance, events.KindMaintenance, events.KindAutoScaling:
-		return runEventSchedule(ctx, args[0], args[1:], stdout, stderr)
-	case "list":
-		return runEventList(ctx, args[1:], stdout, stderr)
-	case "cancel":
-		return runEventCancel(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, eventUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, eventUsage)
-	return fmt.Errorf("event: unknown action %q (spot, rebalance, maintenance, autoscaling, list or cancel)", args[0])
+	return runAction(ctx, "event", eventUsage, []action{
+		schedule(events.KindSpot), schedule(events.KindRebalance),
+		schedule(events.KindMaintenance), schedule(events.KindAutoScaling),
+		{"list", runEventList}, {"cancel", runEventCancel},
+	}, args, stdout, stderr)
 }
 
 // eventFlags are the flags every action takes: how to reach the server
 // and which instance.
 type eventFlags struct {
-	faultClientFlags
+	controlClientFlags
 	instanceID string
 }
 
@@ -258,7 +250,7 @@ func printEvents(w io.Writer, list []events.Event) error {
 		if e.Visible {
 			shown = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.InstanceID, e.ID, e.Kind, shown, eventTime(e.At), eventDetail(e))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.InstanceID, e.ID, e.Kind, shown, tableTime(e.At), eventDetail(e))
 	}
 	return tw.Flush()
 }
@@ -267,25 +259,11 @@ func printEvents(w io.Writer, list []events.Event) error {
 func eventDetail(e events.Event) string {
 	switch e.Kind {
 	case events.KindSpot:
-		return e.Action + " at " + eventTime(e.ActionTime)
+		return e.Action + " at " + tableTime(e.ActionTime)
 	case events.KindAutoScaling:
 		return e.State
 	case events.KindMaintenance:
-		return fmt.Sprintf("%s %s, %s to %s", e.Code, e.State, eventTime(e.NotBefore), eventTime(e.NotAfter))
+		return fmt.Sprintf("%s %s, %s to %s", e.Code, e.State, tableTime(e.NotBefore), tableTime(e.NotAfter))
 	}
 	return "-"
-}
-
-// eventTime shortens a time to whole seconds in UTC; "-" for none.
-func eventTime(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/imds-dev/imds/fault"
 	"github.com/imds-dev/imds/fault/rule"
-	"github.com/imds-dev/imds/internal/signedclient"
 )
 
 const faultUsage = `Usage:
@@ -34,49 +32,15 @@ clear removes one rule, or all of them.
 // rules of a running imds through the control listener, signed with the
 // control credentials.
 func runFault(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, faultUsage)
-		return errors.New("fault: no action given (add, list or clear)")
-	}
-	switch args[0] {
-	case "add":
-		return runFaultAdd(ctx, args[1:], stdout, stderr)
-	case "list":
-		return runFaultList(ctx, args[1:], stdout, stderr)
-	case "clear":
-		return runFaultClear(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, faultUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, faultUsage)
-	return fmt.Errorf("fault: unknown action %q (add, list or clear)", args[0])
-}
-
-// faultClientFlags are the flags every action takes to reach the server.
-type faultClientFlags struct {
-	endpoint, credentials, profile string
-	allowRemote                    bool
-}
-
-func (f *faultClientFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.endpoint, "endpoint", signedclient.DefaultEndpoint, "control listener base `URL`")
-	fs.StringVar(&f.credentials, "credentials", controlCredentialsPath(),
-		"AWS shared-credentials `file` with the control key (serve's --control-credentials, or control-credentials in its --data-dir)")
-	fs.StringVar(&f.profile, "profile", "default", "profile in the credentials file")
-	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow an endpoint that is not a loopback address")
-}
-
-func (f *faultClientFlags) client(ctx context.Context) (*signedclient.Client, error) {
-	return signedclient.New(ctx, signedclient.Options{
-		Endpoint: f.endpoint, CredentialsFile: f.credentials, Profile: f.profile, AllowRemote: f.allowRemote,
-	})
+	return runAction(ctx, "fault", faultUsage, []action{
+		{"add", runFaultAdd}, {"list", runFaultList}, {"clear", runFaultClear},
+	}, args, stdout, stderr)
 }
 
 func runFaultAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fault add", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cf faultClientFlags
+	var cf controlClientFlags
 	cf.register(fs)
 	var s rule.Spec
 	var methods listFlag
@@ -122,7 +86,7 @@ func runFaultAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func runFaultList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fault list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cf faultClientFlags
+	var cf controlClientFlags
 	cf.register(fs)
 	asJSON := fs.Bool("json", false, "print the rules as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -142,9 +106,7 @@ func runFaultList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("fault list: %w", controlError(err))
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return printJSON(stdout, list)
 	}
 	if len(list.Faults) == 0 {
 		_, err := fmt.Fprintln(stdout, "no fault rules")
@@ -156,7 +118,7 @@ func runFaultList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func runFaultClear(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fault clear", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cf faultClientFlags
+	var cf controlClientFlags
 	cf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -182,20 +144,6 @@ func runFaultClear(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	_, err = fmt.Fprintf(stdout, "removed %d fault %s\n", out.Removed, faultPlural(out.Removed, "rule", "rules"))
 	return err
-}
-
-// controlError turns a JSON error answer into its message; other errors
-// pass unchanged.
-func controlError(err error) error {
-	var se *signedclient.Error
-	if !errors.As(err, &se) {
-		return err
-	}
-	var body struct{ Code, Message string }
-	if json.Unmarshal([]byte(se.Body), &body) != nil || body.Message == "" {
-		return err
-	}
-	return fmt.Errorf("%s (%s)", body.Message, body.Code)
 }
 
 // printFaults writes one row per rule.
