@@ -130,13 +130,9 @@ func (s *Server) describeInstances(ctx context.Context, p params) (reply, *apiEr
 			chosen = append(chosen, in)
 		}
 	}
-	keys := make([]string, len(chosen))
-	for i, in := range chosen {
-		keys[i] = in.ID
-	}
-	from, to, next := paginate(keys, size, after)
+	chosen, next := paginate(chosen, func(in *imds.Instance) string { return in.ID }, size, after)
 	return &describeInstancesResponse{
-		Reservations: items[reservationXML]{s.reservations(chosen[from:to])},
+		Reservations: items[reservationXML]{s.reservations(chosen)},
 		NextToken:    next,
 	}, nil
 }

@@ -126,16 +126,17 @@ func nextToken(key string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("imds1:" + key))
 }
 
-// paginate cuts keys (sorted) to one page starting after the cursor and
-// returns the page's bounds and the next token, empty on the last page.
-func paginate(keys []string, size int, after string) (from, to int, next string) {
+// paginate cuts list, sorted by key, to one page starting after the
+// cursor and returns the page and the next token, empty on the last page.
+func paginate[T any](list []T, key func(T) string, size int, after string) ([]T, string) {
+	from, next := 0, ""
 	if after != "" {
-		from = sort.Search(len(keys), func(i int) bool { return keys[i] > after })
+		from = sort.Search(len(list), func(i int) bool { return key(list[i]) > after })
 	}
-	to = len(keys)
+	to := len(list)
 	if size > 0 && from+size < to {
 		to = from + size
-		next = nextToken(keys[to-1])
+		next = nextToken(key(list[to-1]))
 	}
-	return from, to, next
+	return list[from:to], next
 }

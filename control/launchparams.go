@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/imds-dev/imds"
 	"github.com/imds-dev/imds/config"
@@ -202,15 +201,9 @@ func launchTags(p params) ([]imds.Tag, *apiError) {
 			return nil, err
 		}
 		for _, t := range list {
-			switch {
-			case t.Key == "" || utf8.RuneCountInString(t.Key) > maxTagKey:
-				return nil, errorf(codeInvalidValue, "Tag key must be between 1 and %d characters, not '%s'.", maxTagKey, t.Key)
-			case utf8.RuneCountInString(t.Value) > maxTagValue:
-				return nil, errorf(codeInvalidValue, "Tag value for key '%s' is longer than %d characters.", t.Key, maxTagValue)
-			case seen[t.Key]:
-				return nil, errorf(codeInvalidValue, "Duplicate tag key '%s' specified.", t.Key)
+			if err := checkTag(t, seen); err != nil {
+				return nil, err
 			}
-			seen[t.Key] = true
 			tags = append(tags, imds.Tag{Key: t.Key, Value: t.Value})
 		}
 	}

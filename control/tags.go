@@ -73,6 +73,22 @@ func tagParams(p params) ([]tagParam, *apiError) {
 	return out, nil
 }
 
+// checkTag refuses a tag EC2 would: a key that is empty or longer than
+// maxTagKey characters, a value longer than maxTagValue, or a key already
+// in seen. It adds the key to seen, so that one map covers a request.
+func checkTag(t tagParam, seen map[string]bool) *apiError {
+	switch {
+	case t.Key == "" || utf8.RuneCountInString(t.Key) > maxTagKey:
+		return errorf(codeInvalidValue, "Tag key must be between 1 and %d characters, not '%s'.", maxTagKey, t.Key)
+	case utf8.RuneCountInString(t.Value) > maxTagValue:
+		return errorf(codeInvalidValue, "Tag value for key '%s' is longer than %d characters.", t.Key, maxTagValue)
+	case seen[t.Key]:
+		return errorf(codeInvalidValue, "Duplicate tag key '%s' specified.", t.Key)
+	}
+	seen[t.Key] = true
+	return nil
+}
+
 // changeTags applies fn to every instance in ids: first to copies, so that
 // nothing is changed unless every instance accepts the change, then for
 // real. With dryRun it stops after the check.
@@ -123,15 +139,9 @@ func (s *Server) createTags(ctx context.Context, p params) (reply, *apiError) {
 	}
 	seen := map[string]bool{}
 	for _, t := range tags {
-		switch {
-		case t.Key == "" || utf8.RuneCountInString(t.Key) > maxTagKey:
-			return nil, errorf(codeInvalidValue, "Tag key must be between 1 and %d characters, not '%s'.", maxTagKey, t.Key)
-		case utf8.RuneCountInString(t.Value) > maxTagValue:
-			return nil, errorf(codeInvalidValue, "Tag value for key '%s' is longer than %d characters.", t.Key, maxTagValue)
-		case seen[t.Key]:
-			return nil, errorf(codeInvalidValue, "Duplicate tag key '%s' specified.", t.Key)
+		if err := checkTag(t, seen); err != nil {
+			return nil, err
 		}
-		seen[t.Key] = true
 	}
 	dryRun, err := p.boolean("DryRun")
 	if err != nil {
@@ -270,12 +280,8 @@ func (s *Server) describeTags(ctx context.Context, p params) (reply, *apiError) 
 		}
 	}
 	slices.SortFunc(list, func(a, b tagDescriptionXML) int { return strings.Compare(tagCursor(a), tagCursor(b)) })
-	keys := make([]string, len(list))
-	for i, d := range list {
-		keys[i] = tagCursor(d)
-	}
-	from, to, next := paginate(keys, size, after)
-	return &describeTagsResponse{Tags: items[tagDescriptionXML]{list[from:to]}, NextToken: next}, nil
+	list, next := paginate(list, tagCursor, size, after)
+	return &describeTagsResponse{Tags: items[tagDescriptionXML]{list}, NextToken: next}, nil
 }
 
 // tagCursor orders tag descriptions; NUL sorts before any key character.
