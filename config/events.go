@@ -8,13 +8,19 @@ import (
 	"github.com/imds-dev/imds"
 )
 
-// spotWarning is how long EC2 warns before acting on a Spot interruption.
-const spotWarning = 2 * time.Minute
+// EC2's defaults for event notices. The events endpoints use them too, so
+// that a notice scheduled at run time reads like one from the file.
+const (
+	// SpotWarning is how long EC2 warns before acting on a Spot
+	// interruption.
+	SpotWarning = 2 * time.Minute
+	// DefaultNotAfter is the window given to a maintenance event without
+	// an end.
+	DefaultNotAfter = 2 * time.Hour
+)
 
-// defaultNotAfter is the window given to a maintenance event without an end.
-const defaultNotAfter = 2 * time.Hour
-
-// descriptions are EC2-like texts for events the file leaves undescribed.
+// descriptions are EC2-like texts for maintenance events left undescribed,
+// keyed by event code.
 var descriptions = map[string]string{
 	"instance-reboot":     "scheduled reboot",
 	"system-reboot":       "scheduled reboot",
@@ -22,6 +28,10 @@ var descriptions = map[string]string{
 	"instance-retirement": "The instance is running on degraded hardware",
 	"instance-stop":       "The instance is running on degraded hardware",
 }
+
+// MaintenanceDescription returns the text EC2 gives a maintenance event of
+// code when none is set, or "" for a code it does not know.
+func MaintenanceDescription(code string) string { return descriptions[code] }
 
 // events reads the notices. Every "after" counts from the server start, so
 // a notice can appear on its own while clients are running.
@@ -48,7 +58,7 @@ func (x *instanceDecoder) spot(v *yaml.Node, p string) error {
 		"after":  x.afterTo(&after),
 	})
 	s.NoticeTime = x.start.Add(after)
-	s.ActionTime = s.NoticeTime.Add(spotWarning)
+	s.ActionTime = s.NoticeTime.Add(SpotWarning)
 	x.in.Events.Spot = s
 	return err
 }
@@ -104,7 +114,7 @@ func (x *instanceDecoder) maintenance(v *yaml.Node, p string) error {
 			e.Description = descriptions[e.Code]
 		}
 		if !set["not-after"] && !e.NotBefore.IsZero() {
-			e.NotAfter = e.NotBefore.Add(defaultNotAfter)
+			e.NotAfter = e.NotBefore.Add(DefaultNotAfter)
 		}
 		x.in.Events.Maintenance = append(x.in.Events.Maintenance, e)
 		return nil

@@ -35,10 +35,6 @@ const (
 	idAutoScaling = KindAutoScaling
 )
 
-// spotWarning is how long EC2 warns before acting on a Spot interruption,
-// the same two minutes the config file uses.
-const spotWarning = 2 * time.Minute
-
 // Event is one notice of an instance as the endpoints show it. Times are
 // left out when they do not apply.
 type Event struct {

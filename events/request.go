@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/imds-dev/imds"
+	"github.com/imds-dev/imds/config"
 )
 
 // Request is the body of POST /imds/events: one event to schedule. Times
@@ -49,20 +50,6 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
 
 func fieldErr(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)}
-}
-
-// defaultNotAfter is the window of a maintenance event given no end, as in
-// the config file.
-const defaultNotAfter = 2 * time.Hour
-
-// descriptions are EC2-like texts for maintenance events sent without one,
-// the same the config file uses.
-var descriptions = map[string]string{
-	"instance-reboot":     "scheduled reboot",
-	"system-reboot":       "scheduled reboot",
-	"system-maintenance":  "scheduled maintenance",
-	"instance-retirement": "The instance is running on degraded hardware",
-	"instance-stop":       "The instance is running on degraded hardware",
 }
 
 // fieldsOf says which optional fields each kind takes; any other field set
@@ -166,7 +153,7 @@ func (r *Request) change(now time.Time, newID func(taken func(string) bool) stri
 			action = imds.SpotTerminate
 		}
 		return func(in *imds.Instance) string {
-			in.Events.Spot = &imds.SpotNotice{Action: action, NoticeTime: at, ActionTime: at.Add(spotWarning)}
+			in.Events.Spot = &imds.SpotNotice{Action: action, NoticeTime: at, ActionTime: at.Add(config.SpotWarning)}
 			return idSpot
 		}, nil
 	case KindRebalance:
@@ -208,7 +195,7 @@ func (r *Request) maintenance(at, now time.Time) (imds.MaintenanceEvent, error) 
 	if m.NotBefore, err = when("notBefore", r.NotBefore, now); err != nil {
 		return m, err
 	}
-	m.NotAfter = m.NotBefore.Add(defaultNotAfter)
+	m.NotAfter = m.NotBefore.Add(config.DefaultNotAfter)
 	if r.NotAfter != "" {
 		if m.NotAfter, err = when("notAfter", r.NotAfter, now); err != nil {
 			return m, err
@@ -223,7 +210,7 @@ func (r *Request) maintenance(at, now time.Time) (imds.MaintenanceEvent, error) 
 		m.State = imds.EventActive
 	}
 	if r.Description == "" {
-		m.Description = descriptions[r.Code]
+		m.Description = config.MaintenanceDescription(r.Code)
 	}
 	return m, nil
 }
