@@ -51,7 +51,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) Outcome {
 		// The instance has no IPv6 endpoint: no HTTP answer at all.
 		s.counters.IPv6Refused.Add(1)
 		out.Refusal = RefusedIPv6
-		dropConnection(w)
+		DropConnection(w)
 		return out
 	}
 	if s.hooks.Before != nil {
@@ -219,19 +219,6 @@ func sourceAddr(r *http.Request) netip.Addr {
 func arrivedOverIPv6(r *http.Request) bool {
 	la, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
 	return ok && la.IP.To4() == nil
-}
-
-// dropConnection closes the connection without writing a response.
-func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if c, _, err := hj.Hijack(); err == nil {
-			c.Close()
-			return
-		}
-	}
-	// Without hijacking (HTTP/2, wrapped writers) abort the handler, which
-	// makes net/http reset the stream instead of answering.
-	panic(http.ErrAbortHandler)
 }
 
 func itoa(n int) string {

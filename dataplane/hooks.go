@@ -23,6 +23,22 @@ type Hooks struct {
 // without answering.
 const Dropped = -1
 
+// DropConnection closes the connection without writing a response, as the
+// data plane does for an instance without an IPv6 endpoint; a Before hook
+// that calls it returns Dropped. When w cannot be hijacked it panics with
+// http.ErrAbortHandler, which net/http turns into a reset.
+func DropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+			return
+		}
+	}
+	// Without hijacking (HTTP/2, wrapped writers) abort the handler, which
+	// makes net/http reset the stream instead of answering.
+	panic(http.ErrAbortHandler)
+}
+
 // Outcome says how a request was answered.
 type Outcome struct {
 	// Instance is the caller's instance, nil for an unknown source.

@@ -52,7 +52,7 @@ func (i *Injector) apply(w http.ResponseWriter, r *http.Request, instance string
 			if !sleep(r.Context(), l.Latency) {
 				// The client gave up or the server is stopping: answering
 				// now would only mislead whoever is left.
-				drop(w)
+				dataplane.DropConnection(w)
 				return dataplane.Dropped
 			}
 			now = i.now()
@@ -61,7 +61,7 @@ func (i *Injector) apply(w http.ResponseWriter, r *http.Request, instance string
 		case rule.Throttle:
 			return dataplane.WriteErrorPage(w, http.StatusTooManyRequests, i.keepAlive)
 		case rule.Drop:
-			drop(w)
+			dataplane.DropConnection(w)
 			return dataplane.Dropped
 		}
 	}
@@ -79,18 +79,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// drop closes the connection without a response, as a failing network
-// path or an overloaded endpoint would.
-func drop(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if c, _, err := hj.Hijack(); err == nil {
-			c.Close()
-			return
-		}
-	}
-	// Without hijacking (HTTP/2, wrapped writers) abort the handler, which
-	// makes net/http reset the stream instead of answering.
-	panic(http.ErrAbortHandler)
 }
