@@ -174,5 +174,31 @@ func (r *Replica) RSS() (int64, error) {
 	return 0, errors.New("rss: no VmRSS line in /proc status")
 }
 
+// CPU returns the processor time the replica has used, user and system,
+// from /proc/PID/stat.
+func (r *Replica) CPU() (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", r.PID))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces; fields count
+	// from after it, utime and stime being the 12th and 13th there.
+	_, rest, ok := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, errors.New("cpu: short /proc stat line")
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("cpu: %w", err)
+		}
+		ticks += n
+	}
+	// Linux reports in USER_HZ, 100 on every architecture Go supports.
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // LogPath returns the file holding the replica's log.
 func (r *Replica) LogPath() string { return r.logPath }
