@@ -105,8 +105,12 @@ stop() {
 	wait "$1" 2>/dev/null || true
 }
 
-# rss prints the resident set of pid in MiB.
-rss() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# rss prints the resident set of pid in MiB, and in brackets its anonymous
+# part (heap and stacks; the rest is mostly the executable's mapped pages).
+rss() {
+	awk '/^VmRSS:/ { t = $2 } /^RssAnon:/ { a = $2 }
+		END { printf "%.1f (%.1f)", t / 1024, a / 1024 }' "/proc/$1/status"
+}
 
 # cpu_ticks prints the user plus system CPU time pid has used, in ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -283,13 +287,13 @@ EOF
 printf '%s\n' "${rows[@]}"
 cat <<EOF
 
-| mode | imds RSS idle, MiB | imds RSS after load, MiB |
+| mode | imds RSS (anon) idle, MiB | imds RSS (anon) after load, MiB |
 |---|---|---|
 EOF
 printf '%s\n' "${rss_rows[@]}"
 cat <<EOF
 
-| run | result | errors | RSS MiB before → after |
+| run | result | errors | RSS (anon) MiB before → after |
 |---|---|---|---|
 $SOAK_LINE
 EOF
