@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,7 @@ func TestWriteErrorPage(t *testing.T) {
 				t.Errorf("answer %d %q, want %d with title %q", w.Code, body, tt.status, tt.title)
 			}
 			if h.Get("Server") != "EC2ws" || h.Get("Content-Type") != "text/html" ||
-				h.Get("Content-Length") != itoa(len(body)) {
+				h.Get("Content-Length") != strconv.Itoa(len(body)) {
 				t.Errorf("headers %v", h)
 			}
 			if h.Get("Retry-After") != tt.retry || h.Get("Connection") != tt.close {

@@ -5,7 +5,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/imds-dev/imds/token"
 )
@@ -131,7 +133,7 @@ func (s *Server) serveMetadata(w http.ResponseWriter, path string, view *View, r
 	h := w.Header()
 	s.commonHeaders(h)
 	if v2 {
-		h[hdrTokenTTL] = []string{itoa(remaining)}
+		h[hdrTokenTTL] = ttlHeaderValue(remaining)
 	}
 	if path == "/" {
 		h["Content-Type"] = textPlainHdr
@@ -221,15 +223,19 @@ func arrivedOverIPv6(r *http.Request) bool {
 	return ok && la.IP.To4() == nil
 }
 
-func itoa(n int) string {
-	var b [8]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
+// ttlHeaders caches the header values of remaining TTLs, made on first
+// use: a v2 answer then costs no allocation for its TTL header.
+var ttlHeaders [token.MaxTTL + 1]atomic.Pointer[[]string]
+
+// ttlHeaderValue returns the X-Aws-Ec2-Metadata-Token-Ttl-Seconds value for n.
+func ttlHeaderValue(n int) []string {
+	if n < 0 || n > token.MaxTTL {
+		return []string{strconv.Itoa(n)}
 	}
+	if v := ttlHeaders[n].Load(); v != nil {
+		return *v
+	}
+	v := []string{strconv.Itoa(n)}
+	ttlHeaders[n].Store(&v)
+	return v
 }

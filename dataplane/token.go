@@ -1,15 +1,20 @@
 package dataplane
 
 import (
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 
 	"github.com/imds-dev/imds/token"
 )
+
+// tokenLengthHdr is the Content-Length of every token answer.
+var tokenLengthHdr = []string{strconv.Itoa(token.EncodedLen)}
 
 // serveToken answers PUT /latest/api/token and the other methods on that
 // path. The response to a successful PUT leaves with the instance's hop limit
@@ -43,13 +48,14 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, instanceID s
 	h := w.Header()
 	s.commonHeaders(h)
 	h["Content-Type"] = textPlainHdr
-	h["Content-Length"] = []string{itoa(len(tok))}
-	h[hdrTokenTTL] = []string{raw}
+	h["Content-Length"] = tokenLengthHdr
+	// The request's own header slice already holds the granted TTL.
+	h[hdrTokenTTL] = r.Header[hdrTokenTTL][:1:1]
 
 	cs := connStateOf(r)
 	restore := s.limitHops(cs, hopLimit)
 	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(tok))
+	io.WriteString(w, tok)
 	if restore == nil {
 		return http.StatusOK, ""
 	}

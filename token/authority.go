@@ -93,8 +93,13 @@ func (a *Authority) Issue(instanceID string, ttl int) (string, error) {
 	m := a.tag(key, raw[:headerSize], instanceID)
 	copy(raw[headerSize:], m.sum[:tagSize])
 	a.release(m)
-	return encoding.EncodeToString(raw[:]), nil
+	var out [encodedSize]byte
+	encoding.Encode(out[:], raw[:])
+	return string(out[:]), nil
 }
+
+// EncodedLen is the length of every token Issue returns.
+const EncodedLen = encodedSize
 
 // Verify checks tok for instanceID and returns the whole seconds it has left
 // (at least 1). A token is valid from its issue until issue plus TTL; at that
