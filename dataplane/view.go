@@ -18,6 +18,10 @@ type View struct {
 	build func(*imds.Instance, time.Time) *tree.Tree
 
 	mu sync.Mutex // serialises rebuilds, so a burst builds once
+
+	// lastUsed is the unix second of the last Tree call, so that a fleet
+	// over its memory budget can drop the trees read least recently.
+	lastUsed atomic.Int64
 }
 
 // NewView returns a view of in that renders trees with build.
@@ -40,6 +44,11 @@ func (v *View) Set(in *imds.Instance) {
 
 // Tree returns the tree valid at now, building it if needed.
 func (v *View) Tree(now time.Time) *tree.Tree {
+	// Write the shared word only when the second changes, so concurrent
+	// readers of one instance do not fight over its cache line.
+	if sec := now.Unix(); v.lastUsed.Load() != sec {
+		v.lastUsed.Store(sec)
+	}
 	if t := v.built.Load(); t != nil && (t.ValidUntil.IsZero() || now.Before(t.ValidUntil)) {
 		return t
 	}
@@ -51,4 +60,18 @@ func (v *View) Tree(now time.Time) *tree.Tree {
 	t := v.build(v.inst.Load(), now)
 	v.built.Store(t)
 	return t
+}
+
+// LastUsed returns the unix second the tree was last asked for.
+func (v *View) LastUsed() int64 { return v.lastUsed.Load() }
+
+// Built reports whether the view holds a rendered tree.
+func (v *View) Built() bool { return v.built.Load() != nil }
+
+// DropTree forgets the rendered tree to save memory; the next request
+// renders it again.
+func (v *View) DropTree() {
+	v.mu.Lock()
+	v.built.Store(nil)
+	v.mu.Unlock()
 }

@@ -155,3 +155,34 @@ func TestFleet_ApplyKeepsNewest(t *testing.T) {
 		t.Fatalf("serving revision %d, want 3", got.Revision)
 	}
 }
+
+// TestFleet_TrimTrees checks the memory bound on rendered trees.
+func TestFleet_TrimTrees(t *testing.T) {
+	// Ensure the least recently read trees are dropped first, and a
+	// dropped tree is rendered again on its next read.
+	f := New(BySource, build)
+	base := time.Unix(1_000_000, 0)
+	for i := range 20 {
+		in := instance(fmt.Sprintf("i-%017x", i), fmt.Sprintf("127.0.1.%d", i+1))
+		f.Apply(in)
+		f.View(in.ID).Tree(base.Add(time.Duration(i) * time.Second))
+	}
+	f.trimTrees(10)
+	kept := 0
+	for i := range 20 {
+		v := f.View(fmt.Sprintf("i-%017x", i))
+		if v.Built() {
+			kept++
+			if i < 11 {
+				t.Errorf("tree %d kept although older ones were dropped", i)
+			}
+		}
+	}
+	if kept != 9 {
+		t.Errorf("kept %d trees, want 9 (max minus a tenth)", kept)
+	}
+	v := f.View(fmt.Sprintf("i-%017x", 0))
+	if v.Tree(base.Add(time.Hour)) == nil || !v.Built() {
+		t.Error("dropped tree not rendered again")
+	}
+}

@@ -78,6 +78,7 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 	if err := fl.Follow(ctx, st, logger); err != nil {
 		return nil, fmt.Errorf("load instances: %w", err)
 	}
+	go fl.KeepTrees(ctx, f.maxTrees, 5*time.Second)
 
 	var accessLog *slog.Logger
 	if f.accessLog || (cfg.AccessLog != nil && *cfg.AccessLog) {
