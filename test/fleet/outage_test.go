@@ -66,14 +66,16 @@ func outage(t *testing.T, c *cluster, name string, down, up func(testing.TB), ho
 	l.phase.Store(afterOutage)
 	upAt := time.Now()
 	up(t)
-	checkPropagates(t, c, name, upAt)
-	reportRefused(t, c, hopLimit)
+	// A replica reconnects within its client's backoff (2 s at most);
+	// once all say ready, a change must reach all of them at once.
 	for i, r := range c.replicas {
 		if _, err := harness.WaitReady(r.ControlURL, 5*time.Second); err != nil {
-			t.Errorf("replica %d after the outage: %v", i+1, err)
+			t.Fatalf("replica %d after the outage: %v", i+1, err)
 		}
 		t.Logf("replica %d ready again %v after etcd's return", i+1, time.Since(upAt).Round(time.Millisecond))
 	}
+	checkPropagates(t, c, name, upAt)
+	reportRefused(t, c, hopLimit)
 	time.Sleep(500 * time.Millisecond)
 
 	l.finish()
@@ -141,26 +143,20 @@ func checkControlFails(t *testing.T, c *cluster, hopLimit int32) {
 	}
 }
 
-// checkPropagates tags the web instance through replica 1 as soon as it
-// takes changes again, and waits for every replica's data plane to show
-// the tag in the instance's metadata.
+// checkPropagates tags the web instance through replica 1 and waits for
+// every replica's data plane to show the tag in the instance's metadata.
 func checkPropagates(t *testing.T, c *cluster, name string, upAt time.Time) {
 	t.Helper()
 	key, value := "outage-"+name, fmt.Sprint(upAt.UnixNano())
-	var ackAt time.Time
-	d, ok := pollUntil(10*time.Second, func() bool {
-		ctx, cancel := harness.CallTimeout()
-		defer cancel()
-		_, err := c.ec2(t, 0).CreateTags(ctx, &ec2.CreateTagsInput{
-			Resources: []string{webID}, Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(value)}},
-		})
-		ackAt = time.Now()
-		return err == nil
+	ctx, cancel := harness.CallTimeout()
+	defer cancel()
+	_, err := c.ec2(t, 0).CreateTags(ctx, &ec2.CreateTagsInput{
+		Resources: []string{webID}, Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(value)}},
 	})
-	if !ok {
-		t.Fatalf("replica 1 refused CreateTags for %v after etcd's return", d)
+	if err != nil {
+		t.Fatalf("CreateTags on replica 1 after etcd's return: %v", err)
 	}
-	t.Logf("replica 1 took a change %v after etcd's return", ackAt.Sub(upAt).Round(time.Millisecond))
+	ackAt := time.Now()
 
 	from := harness.From("127.0.0.11")
 	tok, err := harness.Token(from, c.replicas[0].DataURL, 300)
@@ -176,8 +172,8 @@ func checkPropagates(t *testing.T, c *cluster, name string, upAt time.Time) {
 		switch {
 		case !ok:
 			t.Errorf("replica %d: tag %s not served 3s after replica 1 took it", i+1, key)
-		case lag > 1500*time.Millisecond:
-			t.Errorf("replica %d served the new tag %v after replica 1 took it, want about a second at most", i+1, lag)
+		case lag > time.Second:
+			t.Errorf("replica %d served the new tag %v after replica 1 took it, want a second at most", i+1, lag)
 		default:
 			t.Logf("replica %d serves the new tag within %v of replica 1 taking it", i+1, lag.Round(time.Millisecond))
 		}
