@@ -59,7 +59,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.instancesFile, "instances", "", "import instances from the JSON that aws ec2 describe-instances prints; known ids are left as they are")
 	fs.BoolVar(&f.bySource, "by-source", false, "answer each request with the instance owning its source address, even when there is only one")
 	fs.StringVar(&f.proxyFrom, "proxy-from", "", "comma-separated front-end addresses or prefixes whose PROXY protocol headers are trusted")
-	fs.IntVar(&f.maxTrees, "max-trees", 10000, "rendered metadata trees kept in memory; beyond it the least recently read are rendered again on demand (0: keep all)")
+	fs.IntVar(&f.maxTrees, "max-trees", 0, "rendered metadata trees kept in memory (tens of KiB each); beyond it the least recently read are rendered again on demand (0: keep all)")
 	fs.DurationVar(&f.tokenKeyRotation, "token-key-rotation", 24*time.Hour, "how often the token signing key is replaced; older keys stay valid until their tokens expire")
 	withEnvHelp(fs)
 	if err := fs.Parse(args); err != nil {
