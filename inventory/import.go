@@ -41,7 +41,15 @@ func Import(ctx context.Context, s imds.Store, ins []*imds.Instance) (added int,
 		}
 		return added, nil
 	case imds.Creator:
-		return parallel(ctx, ins, st.Create)
+		// Skip what the store already holds before asking it to create:
+		// a replica's reads come from its cache, while each create is a
+		// round trip (a restart re-imports the whole inventory).
+		return parallel(ctx, ins, func(ctx context.Context, in *imds.Instance) error {
+			if _, err := s.Get(ctx, in.ID); err == nil {
+				return imds.ErrExists
+			}
+			return st.Create(ctx, in)
+		})
 	}
 	return parallel(ctx, ins, func(ctx context.Context, in *imds.Instance) error {
 		_, err := s.Get(ctx, in.ID)
