@@ -1,10 +1,14 @@
 package audit
 
 import (
+	"errors"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -28,22 +32,40 @@ type LookupStats struct {
 	LastError string `json:"last_error,omitempty"` // why the last failure failed
 }
 
-// maxCached bounds the socket cache; it is emptied when full.
-const maxCached = 4096
+// Bounds of the finder's caches; each is emptied when full.
+const (
+	maxCached  = 4096 // sockets and command lines
+	maxLikely  = 8    // pids whose descriptors are read first
+	commandTTL = 5 * time.Second
+)
 
-// finder finds the process at the client end of a loopback connection. A
-// lookup costs a read of the TCP tables and, on a cache miss, a walk over
-// every process's descriptors, so lookups are rate limited and their
-// results cached by the client's port and socket inode: the requests of
-// one kept-alive connection cost one walk.
+// finder finds the process at the client end of a loopback connection.
+// A lookup asks sock_diag for the socket's inode, which costs a few
+// system calls, and, on a cache miss, walks processes' descriptors for
+// the owner, which costs a read of every descriptor on the host. So
+// lookups are rate limited; owners are cached by the client's port and
+// socket inode, so that the requests of one kept-alive connection cost one
+// walk; the callers found last are looked at first, so that a process
+// opening a connection per request is found without a walk; and command
+// lines are cached for commandTTL.
+//
+// A request turned away by the cap takes no lock of the finder's, only
+// the limiter's for a moment; the counts are atomic.
 type finder struct {
 	root      string
 	supported bool
 	limit     *rate.Limiter
+	now       func() time.Time
+	// inode finds a socket's inode: sockDiagInode but in tests.
+	inode func(client, server netip.AddrPort) (uint64, error)
 
-	mu    sync.Mutex
-	cache map[sockKey]Process // keyed by client port and socket inode; guarded by mu
-	st    LookupStats         // guarded by mu
+	found, cached, limited, failed atomic.Uint64
+	lastError                      atomic.Pointer[string]
+
+	mu       sync.Mutex
+	owners   map[sockKey]int // pid by client port and socket inode; guarded by mu
+	commands map[int]command // by pid; guarded by mu
+	likely   []int           // pids found last, newest first; guarded by mu
 }
 
 type sockKey struct {
@@ -51,16 +73,23 @@ type sockKey struct {
 	inode uint64
 }
 
+// command is a process's command line as read at a time.
+type command struct {
+	text string
+	read time.Time
+}
+
 // newFinder returns a finder allowing perSecond lookups; none when
 // perSecond is negative or the system is not Linux.
-func newFinder(root string, perSecond float64) *finder {
-	on := runtime.GOOS == "linux" && perSecond > 0
+func newFinder(root string, perSecond float64, now func() time.Time) *finder {
 	return &finder{
 		root:      root,
-		supported: on,
+		supported: runtime.GOOS == "linux" && perSecond > 0,
 		limit:     rate.NewLimiter(rate.Limit(max(perSecond, 0)), max(1, int(2*perSecond))),
-		cache:     make(map[sockKey]Process),
-		st:        LookupStats{Supported: on},
+		now:       now,
+		inode:     sockDiagInode,
+		owners:    make(map[sockKey]int),
+		commands:  make(map[int]command),
 	}
 }
 
@@ -72,53 +101,98 @@ func (f *finder) find(client, server netip.AddrPort) (Process, bool) {
 		return Process{}, false
 	}
 	if !f.limit.Allow() {
-		f.mu.Lock()
-		f.st.Limited++
-		f.mu.Unlock()
+		f.limited.Add(1)
 		return Process{}, false
 	}
-	inode, err := socketInode(f.root, client, server)
+	inode, err := f.socketInode(client, server)
 	if err != nil {
-		f.failed(err)
+		f.fail(err)
 		return Process{}, false
 	}
 	key := sockKey{client.Port(), inode}
+	var likely [maxLikely]int
 	f.mu.Lock()
-	p, ok := f.cache[key]
-	if ok {
-		f.st.Found++
-		f.st.Cached++
-	}
+	pid, ok := f.owners[key]
+	n := copy(likely[:], f.likely)
 	f.mu.Unlock()
 	if ok {
-		return p, true
-	}
-
-	pid, err := socketOwner(f.root, inode)
-	if err != nil {
-		f.failed(err)
+		f.cached.Add(1)
+	} else if pid, err = socketOwner(f.root, inode, likely[:n]); err != nil {
+		f.fail(err)
 		return Process{}, false
+	} else {
+		f.remember(key, pid)
 	}
-	p = Process{PID: pid, Command: readCommand(f.root, strconv.Itoa(pid))}
-	f.mu.Lock()
-	if len(f.cache) >= maxCached {
-		clear(f.cache)
-	}
-	f.cache[key] = p
-	f.st.Found++
-	f.mu.Unlock()
-	return p, true
+	f.found.Add(1)
+	return Process{PID: pid, Command: f.command(pid)}, true
 }
 
-func (f *finder) failed(err error) {
-	f.mu.Lock()
-	f.st.Failed++
-	f.st.LastError = err.Error()
-	f.mu.Unlock()
+// socketInode asks sock_diag for the socket's inode, and reads the tcp
+// tables only when sock_diag cannot be asked: a socket sock_diag does not
+// know is not in the tables either.
+func (f *finder) socketInode(client, server netip.AddrPort) (uint64, error) {
+	inode, err := f.inode(client, server)
+	if !errors.Is(err, errNoNetlink) {
+		return inode, err
+	}
+	return scanTables(f.root, client, server)
 }
 
-func (f *finder) stats() LookupStats {
+// remember caches pid as the owner of the socket key and puts it first
+// among the likely pids.
+func (f *finder) remember(key sockKey, pid int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.st
+	if len(f.owners) >= maxCached {
+		clear(f.owners)
+	}
+	f.owners[key] = pid
+	if i := slices.Index(f.likely, pid); i >= 0 {
+		f.likely = slices.Delete(f.likely, i, i+1)
+	}
+	f.likely = slices.Insert(f.likely, 0, pid)
+	f.likely = f.likely[:min(len(f.likely), maxLikely)]
+}
+
+// command returns pid's command line, read again once commandTTL has
+// passed since it was: long enough that a busy caller's lookups read it
+// seldom, short enough that a reused pid or a new program shows soon.
+func (f *finder) command(pid int) string {
+	now := f.now()
+	f.mu.Lock()
+	c, ok := f.commands[pid]
+	f.mu.Unlock()
+	if ok && now.Sub(c.read) < commandTTL && !now.Before(c.read) {
+		return c.text
+	}
+	c = command{text: readCommand(f.root, strconv.Itoa(pid)), read: now}
+	f.mu.Lock()
+	if len(f.commands) >= maxCached {
+		clear(f.commands)
+	}
+	f.commands[pid] = c
+	f.mu.Unlock()
+	return c.text
+}
+
+func (f *finder) fail(err error) {
+	f.failed.Add(1)
+	msg := err.Error()
+	f.lastError.Store(&msg)
+}
+
+// stats returns the counts so far; each is read on its own, so a snapshot
+// taken during lookups may be off by the lookups under way.
+func (f *finder) stats() LookupStats {
+	st := LookupStats{
+		Supported: f.supported,
+		Found:     f.found.Load(),
+		Cached:    f.cached.Load(),
+		Limited:   f.limited.Load(),
+		Failed:    f.failed.Load(),
+	}
+	if msg := f.lastError.Load(); msg != nil {
+		st.LastError = *msg
+	}
+	return st
 }

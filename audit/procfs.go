@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -20,18 +22,20 @@ import (
 const maxCommandLen = 512
 
 var (
-	errNoSocket = errors.New("socket not in the tcp tables")
-	errNoOwner  = errors.New("no visible process owns the socket")
+	errNoSocket  = errors.New("socket not in the tcp tables")
+	errNoOwner   = errors.New("no visible process owns the socket")
+	errNoNetlink = errors.New("sock_diag unavailable")
 )
 
-// socketInode returns the inode of the client's end of the TCP connection
+// scanTables returns the inode of the client's end of the TCP connection
 // from client to server, from the tables of the reader's network
 // namespace, where loopback connections live. An IPv4 client may sit on an
 // IPv6 socket, so both tables are read for it.
 //
-// TODO: ask netlink's sock_diag for the one socket instead; the kernel
-// takes milliseconds to print a table of a thousand sockets (issue 5).
-func socketInode(root string, client, server netip.AddrPort) (uint64, error) {
+// It is the fallback for when sock_diag cannot be asked: the kernel prints
+// a table by walking the sockets of every namespace, TIME_WAIT ones
+// included, which takes tens of milliseconds on a busy host.
+func scanTables(root string, client, server netip.AddrPort) (uint64, error) {
 	tables := []string{"tcp", "tcp6"}
 	if client.Addr().Unmap().Is6() {
 		tables = tables[1:]
@@ -54,6 +58,8 @@ func socketInode(root string, client, server netip.AddrPort) (uint64, error) {
 
 // scanTCP looks for the socket with local address client and remote
 // address server in one of /proc/net/tcp{,6}, returning its inode or 0.
+// It stops at the first live match and looks into no other line than
+// those of the client's port.
 func scanTCP(path string, client, server netip.AddrPort) (uint64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -63,25 +69,46 @@ func scanTCP(path string, client, server netip.AddrPort) (uint64, error) {
 
 	// Ports are printed as four upper-case hex digits: a cheap filter
 	// before a line is parsed.
-	portSuffix := fmt.Sprintf(":%04X", client.Port())
+	portSuffix := fmt.Appendf(nil, ":%04X", client.Port())
 	sc := bufio.NewScanner(f)
-	sc.Scan() // the header
+	sc.Buffer(make([]byte, 64<<10), 64<<10) // fewer, larger reads of the table
+	sc.Scan()                               // the header
 	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 10 || !strings.HasSuffix(fields[1], portSuffix) {
+		line := sc.Bytes()
+		if !bytes.HasSuffix(field(line, 1), portSuffix) {
 			continue
 		}
-		local, err1 := parseHexAddrPort(fields[1])
-		remote, err2 := parseHexAddrPort(fields[2])
+		local, err1 := parseHexAddrPort(string(field(line, 1)))
+		remote, err2 := parseHexAddrPort(string(field(line, 2)))
 		if err1 != nil || err2 != nil || !sameEnd(local, client) || !sameEnd(remote, server) {
 			continue
 		}
-		inode, err := strconv.ParseUint(fields[9], 10, 64)
+		inode, err := strconv.ParseUint(string(field(line, 9)), 10, 64)
 		if err == nil && inode != 0 { // 0: TIME_WAIT, no longer anyone's
 			return inode, nil
 		}
 	}
 	return 0, sc.Err()
+}
+
+// field returns the i-th space-separated field of line, or nil, without
+// the allocations of strings.Fields: most lines are dropped after one look.
+func field(line []byte, i int) []byte {
+	for {
+		line = bytes.TrimLeft(line, " ")
+		end := bytes.IndexByte(line, ' ')
+		if end < 0 {
+			end = len(line)
+		}
+		if i == 0 || end == len(line) {
+			if i == 0 && end > 0 {
+				return line[:end]
+			}
+			return nil
+		}
+		line = line[end:]
+		i--
+	}
 }
 
 func sameEnd(a, b netip.AddrPort) bool {
@@ -116,9 +143,16 @@ func parseHexAddrPort(s string) (netip.AddrPort, error) {
 }
 
 // socketOwner returns the pid of a process holding the socket with the
-// given inode open, by reading every /proc/PID/fd link. Processes that
-// vanish or cannot be read are skipped.
-func socketOwner(root string, inode uint64) (int, error) {
+// given inode open, by reading /proc/PID/fd links: first those of the
+// likely pids, then every process's. Processes that vanish or cannot be
+// read are skipped.
+func socketOwner(root string, inode uint64, likely []int) (int, error) {
+	want := "socket:[" + strconv.FormatUint(inode, 10) + "]"
+	for _, pid := range likely {
+		if found, _ := holds(filepath.Join(root, strconv.Itoa(pid), "fd"), want); found {
+			return pid, nil
+		}
+	}
 	d, err := os.Open(root)
 	if err != nil {
 		return 0, fmt.Errorf("list processes: %w", err)
@@ -128,11 +162,10 @@ func socketOwner(root string, inode uint64) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("list processes: %w", err)
 	}
-	want := "socket:[" + strconv.FormatUint(inode, 10) + "]"
 	unreadable := 0
 	for _, name := range names {
 		pid, err := strconv.Atoi(name)
-		if err != nil || pid <= 0 {
+		if err != nil || pid <= 0 || slices.Contains(likely, pid) {
 			continue
 		}
 		found, err := holds(filepath.Join(root, name, "fd"), want)

@@ -75,8 +75,8 @@ func TestParseHexAddrPort(t *testing.T) {
 	}
 }
 
-// TestSocketInode reads fake tcp tables.
-func TestSocketInode(t *testing.T) {
+// TestScanTables reads fake tcp tables.
+func TestScanTables(t *testing.T) {
 	// Ensure the client's end is found, not the server's, in either table,
 	// and TIME_WAIT rows (inode 0) are passed over.
 	server := netip.MustParseAddrPort("127.0.0.1:1338")
@@ -101,9 +101,9 @@ func TestSocketInode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := fakeProc(t, map[string]string{"net/tcp": tcpHeader + tt.tcp, "net/tcp6": tcpHeader + tt.tcp6}, nil)
-			got, err := socketInode(root, tt.client, tt.server)
+			got, err := scanTables(root, tt.client, tt.server)
 			if got != tt.want || (tt.want == 0) != (err != nil) {
-				t.Errorf("socketInode = %d, %v, want %d", got, err, tt.want)
+				t.Errorf("scanTables = %d, %v, want %d", got, err, tt.want)
 			}
 		})
 	}
@@ -111,8 +111,9 @@ func TestSocketInode(t *testing.T) {
 
 // TestSocketOwner walks fake descriptor links.
 func TestSocketOwner(t *testing.T) {
-	// Ensure the process holding the socket is found, its command line is
-	// made printable, and a process without one is named by comm.
+	// Ensure the process holding the socket is found, whether or not it is
+	// among the likely pids, its command line is made printable, and a
+	// process without one is named by comm.
 	root := fakeProc(t, map[string]string{
 		"42/cmdline": "python3\x00-c\x00print(1)\x1b[2J\x00",
 		"43/comm":    "kworker\n",
@@ -124,17 +125,20 @@ func TestSocketOwner(t *testing.T) {
 		"43/fd/5": "socket:[777]",
 	})
 	tests := []struct {
+		name    string
 		inode   uint64
+		likely  []int
 		pid     int
 		command string
 	}{
-		{1234, 42, "python3 -c print(1)?[2J"},
-		{777, 43, "[kworker]"},
-		{5, 0, ""},
+		{"walk", 1234, nil, 42, "python3 -c print(1)?[2J"},
+		{"likely", 1234, []int{42}, 42, "python3 -c print(1)?[2J"},
+		{"likely others", 777, []int{42, 99}, 43, "[kworker]"},
+		{"absent", 5, []int{42}, 0, ""},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.inode), func(t *testing.T) {
-			pid, err := socketOwner(root, tt.inode)
+		t.Run(tt.name, func(t *testing.T) {
+			pid, err := socketOwner(root, tt.inode, tt.likely)
 			if pid != tt.pid || (tt.pid == 0) != (err != nil) {
 				t.Fatalf("socketOwner(%d) = %d, %v, want %d", tt.inode, pid, err, tt.pid)
 			}
@@ -145,44 +149,5 @@ func TestSocketOwner(t *testing.T) {
 				t.Errorf("readCommand(%d) = %q, want %q", pid, got, tt.command)
 			}
 		})
-	}
-}
-
-// TestFinder_Find checks degradation and the rate cap.
-func TestFinder_Find(t *testing.T) {
-	// Ensure an unreadable /proc fails softly with a reason, a socket seen
-	// before comes from the cache, lookups beyond the cap are skipped and
-	// counted, and a negative rate turns lookups off.
-	client := netip.MustParseAddrPort("127.0.0.1:40001")
-	server := netip.MustParseAddrPort("127.0.0.1:1338")
-
-	f := newFinder(filepath.Join(t.TempDir(), "missing"), 100)
-	f.supported = true // as on Linux, whatever runs the test
-	if _, ok := f.find(client, server); ok {
-		t.Fatal("found a process without /proc")
-	}
-	if st := f.stats(); st.Failed != 1 || st.LastError == "" {
-		t.Errorf("stats = %+v, want one failure with a reason", st)
-	}
-
-	root := fakeProc(t, map[string]string{"net/tcp": tcpHeader + tcpLine(client, server, 1234), "42/cmdline": "curl\x00"},
-		map[string]string{"42/fd/3": "socket:[1234]"})
-	f = newFinder(root, 1) // a burst of two, then one a second
-	f.supported = true
-	for range 2 {
-		if p, ok := f.find(client, server); !ok || p.PID != 42 || p.Command != "curl" {
-			t.Fatalf("find = %+v, %v, want pid 42 curl", p, ok)
-		}
-	}
-	if _, ok := f.find(client, server); ok {
-		t.Error("third lookup ran past the rate cap")
-	}
-	if st := f.stats(); st.Found != 2 || st.Cached != 1 || st.Limited != 1 {
-		t.Errorf("stats = %+v, want two found (one cached), one limited", st)
-	}
-
-	f = newFinder(root, -1)
-	if _, ok := f.find(client, server); ok || f.stats() != (LookupStats{}) {
-		t.Errorf("lookups turned off: found %v, stats %+v", ok, f.stats())
 	}
 }
