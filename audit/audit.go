@@ -49,15 +49,16 @@ type Options struct {
 }
 
 // Recorder collects IMDSv1 usage. Its Observe method is meant for
-// dataplane.Hooks.After. It is safe for concurrent use.
+// dataplane.Hooks.After. It is safe for concurrent use: requests of
+// different instances share no lock, and those of one instance take one
+// only to add a path or a caller.
 type Recorder struct {
 	maxPaths   int
 	maxCallers int
 	now        func() time.Time
 	finder     *finder
 
-	mu        sync.Mutex
-	instances map[string]*usage // keyed by instance id; guarded by mu
+	instances sync.Map // *usage by instance id
 }
 
 // NewRecorder returns an empty Recorder.
@@ -82,7 +83,6 @@ func NewRecorder(o Options) *Recorder {
 		maxCallers: o.MaxCallers,
 		now:        o.Now,
 		finder:     newFinder(o.ProcRoot, o.LookupsPerSecond, o.Now),
-		instances:  make(map[string]*usage),
 	}
 }
 
@@ -101,20 +101,23 @@ func (rec *Recorder) Observe(r *http.Request, out dataplane.Outcome, took time.D
 		proc, found = rec.finder.find(client, server)
 	}
 
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	u := rec.instances[out.Instance.ID]
-	if u == nil {
-		u = newUsage(now)
-		rec.instances[out.Instance.ID] = u
-	}
+	u := rec.usage(out.Instance.ID, now)
 	u.count(now, out.Refusal != "", boundPath(r.URL.Path), rec.maxPaths)
 	switch {
 	case found:
 		u.caller(now, proc, rec.maxCallers)
 	case local:
-		u.unattributed++
+		u.unattributed.Add(1)
 	}
+}
+
+// usage returns the record of instance id, made at now if it is new.
+func (rec *Recorder) usage(id string, now time.Time) *usage {
+	if u, ok := rec.instances.Load(id); ok {
+		return u.(*usage)
+	}
+	u, _ := rec.instances.LoadOrStore(id, newUsage(now))
+	return u.(*usage)
 }
 
 // loopbackPair returns both ends of the request's connection when the

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,6 +146,58 @@ func TestChain(t *testing.T) {
 			Chain(tt.hooks...)(nil, dataplane.Outcome{}, 0)
 			if got := fmt.Sprint(order); got != tt.want {
 				t.Errorf("ran %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRecorder_ObserveConcurrent races requests of one instance.
+func TestRecorder_ObserveConcurrent(t *testing.T) {
+	// Ensure no request is lost or counted twice when many arrive at once,
+	// the path cap holds, and the last sighting is the latest clock reading
+	// in the clock's location.
+	in := &imds.Instance{ID: "i-aaaaaaaaaaaaaaaaa"}
+	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name              string
+		workers, requests int
+		paths, maxPaths   int
+	}{
+		{"within cap", 8, 500, 4, 8},
+		{"beyond cap", 8, 500, 16, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tick atomic.Int64
+			rec := NewRecorder(Options{MaxPaths: tt.maxPaths,
+				Now: func() time.Time { return start.Add(time.Duration(tick.Add(1)) * time.Second) }})
+			var wg sync.WaitGroup
+			for w := range tt.workers {
+				wg.Go(func() {
+					for i := range tt.requests {
+						r := httptest.NewRequest("GET", fmt.Sprintf("/p%d", (w+i)%tt.paths), nil)
+						r.RemoteAddr = "192.0.2.10:40000"
+						rec.Observe(r, dataplane.Outcome{Instance: in, Version: 1, Refusal: map[bool]string{true: dataplane.RefusedNoToken}[i%2 == 0]}, 0)
+					}
+				})
+			}
+			wg.Wait()
+			total := uint64(tt.workers * tt.requests)
+			last := start.Add(time.Duration(tick.Load()) * time.Second)
+			iu := rec.Report().Instances[0]
+			if iu.Served+iu.Refused != total || iu.Refused != total/2 {
+				t.Errorf("served %d + refused %d, want %d half refused", iu.Served, iu.Refused, total)
+			}
+			sum := iu.OtherPaths
+			for _, p := range iu.Paths {
+				sum += p.Requests
+			}
+			if sum != total || len(iu.Paths) != min(tt.paths, tt.maxPaths) {
+				t.Errorf("%d paths counting %d requests with %d others, want %d paths and %d requests",
+					len(iu.Paths), sum-iu.OtherPaths, iu.OtherPaths, min(tt.paths, tt.maxPaths), total)
+			}
+			if iu.LastSeen != last {
+				t.Errorf("last seen %v, want %v", iu.LastSeen, last)
 			}
 		})
 	}

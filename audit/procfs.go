@@ -216,8 +216,16 @@ func readCommand(root, pid string) string {
 }
 
 // printable replaces unprintable characters with '?': they could steer the
-// terminal that shows the report.
+// terminal that shows the report. Printable ASCII, what metadata paths are
+// made of, is passed through without a look at each rune.
 func printable(s string) string {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] >= 0x20 && s[i] < 0x7f
+	}
+	if ascii {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		if unicode.IsPrint(r) {
 			return r

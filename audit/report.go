@@ -3,6 +3,7 @@ package audit
 import (
 	"cmp"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,14 +49,15 @@ type Caller struct {
 	LastSeen  time.Time `json:"last_seen"`
 }
 
-// Report returns a snapshot of the audit, instances ordered by id.
+// Report returns a snapshot of the audit, instances ordered by id. Each
+// count is read on its own: a report taken while requests arrive may miss
+// some of those under way in one count and not in another.
 func (rec *Recorder) Report() Report {
 	rep := Report{Generated: rec.now(), Instances: []InstanceUsage{}, Lookups: rec.finder.stats()}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	for id, u := range rec.instances {
-		rep.Instances = append(rep.Instances, u.report(id))
-	}
+	rec.instances.Range(func(id, u any) bool {
+		rep.Instances = append(rep.Instances, u.(*usage).report(id.(string)))
+		return true
+	})
 	slices.SortFunc(rep.Instances, func(a, b InstanceUsage) int { return cmp.Compare(a.InstanceID, b.InstanceID) })
 	return rep
 }
@@ -63,28 +65,32 @@ func (rec *Recorder) Report() Report {
 func (u *usage) report(id string) InstanceUsage {
 	iu := InstanceUsage{
 		InstanceID:   id,
-		Served:       u.served,
-		Refused:      u.refused,
+		Served:       u.served.Load(),
+		Refused:      u.refused.Load(),
 		FirstSeen:    u.first,
-		LastSeen:     u.last,
-		Paths:        make([]PathCount, 0, len(u.paths)),
-		OtherPaths:   u.otherPaths,
-		Callers:      make([]Caller, 0, len(u.callers)),
-		OtherCallers: u.otherCallers,
-		Unattributed: u.unattributed,
+		LastSeen:     u.lastSeen(),
+		Paths:        []PathCount{},
+		OtherPaths:   u.otherPaths.Load(),
+		Unattributed: u.unattributed.Load(),
 	}
-	for p, n := range u.paths {
-		iu.Paths = append(iu.Paths, PathCount{Path: p, Requests: n})
-	}
+	u.paths.Range(func(p, n any) bool {
+		iu.Paths = append(iu.Paths, PathCount{Path: p.(string), Requests: n.(*atomic.Uint64).Load()})
+		return true
+	})
 	slices.SortFunc(iu.Paths, func(a, b PathCount) int {
 		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Path, b.Path))
 	})
+
+	u.mu.Lock()
+	iu.Callers = make([]Caller, 0, len(u.callers))
+	iu.OtherCallers = u.otherCallers
 	for k, c := range u.callers {
 		iu.Callers = append(iu.Callers, Caller{
 			Process:  Process{PID: k.pid, Command: k.command},
 			Requests: c.requests, FirstSeen: c.first, LastSeen: c.last,
 		})
 	}
+	u.mu.Unlock()
 	slices.SortFunc(iu.Callers, func(a, b Caller) int {
 		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.PID, b.PID))
 	})
