@@ -53,10 +53,12 @@ func (s *Store) create(ctx context.Context, op, key string, v []byte) error {
 	if err != nil {
 		return unavailable(op, err)
 	}
+	// Either way, wait until the cache has seen this revision: a loser of
+	// a create race reads the winner's value from the cache next.
+	s.waitRev(ctx, resp.Header.Revision)
 	if !resp.Succeeded {
 		return imds.ErrExists
 	}
-	s.waitRev(ctx, resp.Header.Revision)
 	return nil
 }
 
