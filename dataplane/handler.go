@@ -22,11 +22,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := s.now()
 	out := s.serve(w, r)
+	took := s.now().Sub(start)
 	if s.hooks.After != nil {
-		s.hooks.After(r, out, s.now().Sub(start))
+		s.hooks.After(r, out, took)
 	}
 	if s.accessLog != nil {
-		s.logAccess(r, out, s.now().Sub(start))
+		s.logAccess(r, out, took)
 	}
 }
 
