@@ -34,11 +34,17 @@ const defaultVerifyEndpoint = "http://127.0.0.1:1338"
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	// The endpoint a workload would use is the natural default: the one
+	// `imds serve` told the user to export. The loopback check below still
+	// applies to it.
 	defEndpoint := defaultVerifyEndpoint
-	if v := os.Getenv("IMDS_ENDPOINT"); v != "" {
-		defEndpoint = v
+	for _, name := range []string{"IMDS_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT"} {
+		if v := os.Getenv(name); v != "" {
+			defEndpoint = v
+			break
+		}
 	}
-	endpoint := fs.String("endpoint", defEndpoint, "imds base `URL` (default from IMDS_ENDPOINT)")
+	endpoint := fs.String("endpoint", defEndpoint, "imds base `URL` (default from IMDS_ENDPOINT, else AWS_EC2_METADATA_SERVICE_ENDPOINT)")
 	certFile := fs.String("cert", "", "`file` holding the certificate PEM the server signs with (required)")
 	allowRemote := fs.Bool("allow-remote", false, "allow an endpoint that is not a loopback address")
 	if err := fs.Parse(args); err != nil {
