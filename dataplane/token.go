@@ -86,9 +86,15 @@ func (s *Server) limitHops(cs *connState, hops int) (restore func()) {
 	if !ok {
 		return nil
 	}
+	// A closing connection never gets its TTL back (see serveToken), so
+	// only a kept-alive one pays for reading the old value.
+	var old int
+	var err error
 	if tcp.IP.To4() != nil {
 		pc := ipv4.NewConn(c)
-		old, err := pc.TTL()
+		if s.keepAlive {
+			old, err = pc.TTL()
+		}
 		if err == nil {
 			err = pc.SetTTL(hops)
 		}
@@ -99,7 +105,9 @@ func (s *Server) limitHops(cs *connState, hops int) (restore func()) {
 		return func() { pc.SetTTL(old) }
 	}
 	pc := ipv6.NewConn(c)
-	old, err := pc.HopLimit()
+	if s.keepAlive {
+		old, err = pc.HopLimit()
+	}
 	if err == nil {
 		err = pc.SetHopLimit(hops)
 	}
