@@ -28,8 +28,10 @@ const (
 	// address; unknown sources are refused.
 	BySource Mode = iota
 	// Everyone answers every request with the fleet's only instance, as a
-	// laptop or CI setup wants. With more than one instance it behaves as
-	// BySource.
+	// laptop or CI setup wants. Once the fleet has held more than one
+	// instance it behaves as BySource for good: otherwise terminating the
+	// launched VMs would hand their addresses the remaining instance's
+	// identity and credentials.
 	Everyone
 )
 
@@ -41,9 +43,12 @@ type Fleet struct {
 	build func(*imds.Instance, time.Time) *tree.Tree
 	mode  Mode
 
-	mu     sync.Mutex                 // serialises changes; guards byID and owners
+	mu     sync.Mutex                 // serialises changes; guards byID, owners and wasFleet
 	byID   map[string]*dataplane.View // keyed by instance id
 	owners map[netip.Addr][]string    // ids claiming each address, keyed by address
+	// wasFleet records that more than one instance was served at once,
+	// which ends Everyone mode.
+	wasFleet bool
 
 	// byAddr maps each address to the view answering it. Changes touch
 	// only the addresses of the instance that changed, so applying one
@@ -93,7 +98,13 @@ func (f *Fleet) Len() int {
 // change before it acknowledges it.
 func (f *Fleet) Apply(in *imds.Instance) {
 	if in.State == "terminated" {
+		// A terminated instance is a fleet's trace, even after a restart
+		// that never served it: its address must stay refused.
 		f.Remove(in.ID)
+		f.mu.Lock()
+		f.wasFleet = true
+		f.updateOnlyLocked()
+		f.mu.Unlock()
 		return
 	}
 	f.mu.Lock()
@@ -169,8 +180,11 @@ func (f *Fleet) publishLocked(a netip.Addr) {
 // updateOnlyLocked sets the single instance of Everyone mode. f.mu must be
 // held.
 func (f *Fleet) updateOnlyLocked() {
+	if len(f.byID) > 1 {
+		f.wasFleet = true
+	}
 	var only *dataplane.View
-	if f.mode == Everyone && len(f.byID) == 1 {
+	if f.mode == Everyone && !f.wasFleet && len(f.byID) == 1 {
 		for _, v := range f.byID {
 			only = v
 		}

@@ -62,6 +62,12 @@ func TestFleet_Everyone(t *testing.T) {
 	if v := f.Lookup(netip.MustParseAddr("127.0.0.1")); v != nil {
 		t.Fatalf("with two instances 127.0.0.1 got %s", v.Instance().ID)
 	}
+	// Back to one instance: the terminated VM's address must not become
+	// the remaining instance's.
+	f.Remove("i-0000000000000000b")
+	if v := f.Lookup(netip.MustParseAddr("10.0.0.2")); v != nil {
+		t.Fatalf("after the second instance went, its address got %s", v.Instance().ID)
+	}
 }
 
 // TestFleet_ApplyMovesAddresses checks re-indexing and removal.
@@ -184,5 +190,19 @@ func TestFleet_TrimTrees(t *testing.T) {
 	v := f.View(fmt.Sprintf("i-%017x", 0))
 	if v.Tree(base.Add(time.Hour)) == nil || !v.Built() {
 		t.Error("dropped tree not rendered again")
+	}
+}
+
+// TestFleet_TerminatedEndsEveryone checks the rule after a restart.
+func TestFleet_TerminatedEndsEveryone(t *testing.T) {
+	// Ensure a store holding a terminated instance (a fleet's trace) does
+	// not put the fleet back into answering everyone with its survivor.
+	f := New(Everyone, build)
+	f.Apply(instance("i-0000000000000000a", "10.0.0.1"))
+	gone := instance("i-0000000000000000b", "10.0.0.2")
+	gone.State = "terminated"
+	f.Apply(gone)
+	if v := f.Lookup(netip.MustParseAddr("10.0.0.2")); v != nil {
+		t.Fatalf("terminated instance's address answered by %s", v.Instance().ID)
 	}
 }
