@@ -71,6 +71,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 	if err := applyEnv(fs); err != nil {
 		return nil, err
 	}
+	if f.maxTrees < 0 {
+		return nil, fmt.Errorf("--max-trees %d: must be 0 (keep all) or more", f.maxTrees)
+	}
 	if f.tokenKeyRotation < time.Minute {
 		return nil, fmt.Errorf("--token-key-rotation %v: must be at least 1m", f.tokenKeyRotation)
 	}
