@@ -14,17 +14,12 @@ import (
 	"time"
 
 	"github.com/imds-dev/imds"
-	"github.com/imds-dev/imds/audit"
 	"github.com/imds-dev/imds/config"
-	"github.com/imds-dev/imds/console"
 	"github.com/imds-dev/imds/control"
 	"github.com/imds-dev/imds/creds"
 	"github.com/imds-dev/imds/dataplane"
-	"github.com/imds-dev/imds/events"
-	"github.com/imds-dev/imds/fault"
 	"github.com/imds-dev/imds/fleet"
 	"github.com/imds-dev/imds/inventory"
-	"github.com/imds-dev/imds/metrics"
 	"github.com/imds-dev/imds/proxyproto"
 	"github.com/imds-dev/imds/token"
 	"github.com/imds-dev/imds/tree"
@@ -84,23 +79,14 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 	if f.accessLog || (cfg.AccessLog != nil && *cfg.AccessLog) {
 		accessLog = logger.With("component", "access")
 	}
-	counters := new(dataplane.Counters)
-	usage := audit.NewRecorder(audit.Options{})
-	var health func() error
-	if h, ok := st.(imds.HealthReporter); ok {
-		health = h.Health
-	}
-	prom := metrics.New(metrics.Options{Counters: counters, Health: health, Version: version})
 	keepAlive := f.keepAlive || (cfg.KeepAlive != nil && *cfg.KeepAlive)
-	faults := fault.New(fault.Options{KeepAlive: keepAlive})
-	for _, r := range cfg.Faults {
-		if _, err := faults.Add(r); err != nil {
-			return nil, fmt.Errorf("config faults: %w", err)
-		}
+	tools, err := newOperatorTools(st, cfg, keepAlive)
+	if err != nil {
+		return nil, err
 	}
 	plane := dataplane.New(dataplane.Config{
-		Counters:  counters,
-		Hooks:     dataplane.Hooks{Before: faults.Before, After: audit.Chain(usage.Observe, prom.Observe)},
+		Counters:  tools.counters,
+		Hooks:     tools.hooks(),
 		Directory: fl,
 		Tokens:    token.NewAuthority(ring, nil),
 		Versions:  cfg.Versions,
@@ -137,20 +123,7 @@ func startServer(ctx context.Context, f *serveFlags, cfg *config.File, logger *s
 		Apply:           fl.Apply,
 		Logger:          logger,
 		Routes: func(ctl *control.Server) map[string]http.Handler {
-			routes := healthRoutes(st, fl.Len)
-			routes["GET /metrics"] = prom.Handler()
-			routes["/imds/audit"] = audit.Handler(usage, ctl.Authenticate)
-			fh := fault.NewHandler(faults, ctl)
-			routes[fault.Path] = fh
-			routes[fault.Path+"/"] = fh
-			eh := events.NewHandler(events.Options{Store: st, Apply: fl.Apply, Auth: ctl, Logger: logger.With("component", "events")})
-			routes[events.Path] = eh
-			routes[events.Path+"/"] = eh
-			routes["/console/"] = console.New(console.Config{
-				Store: st, Control: ctl, Usage: usage.Report,
-				Logger: logger.With("component", "console"),
-			})
-			return routes
+			return tools.routes(ctl, st, fl, logger)
 		},
 	})
 	if err != nil {
