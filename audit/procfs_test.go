@@ -53,7 +53,7 @@ func fakeProc(t *testing.T, files map[string]string, links map[string]string) st
 func TestParseHexAddrPort(t *testing.T) {
 	// Ensure IPv4 and IPv6 addresses round-trip through the kernel's
 	// notation, and a literal little-endian row decodes as expected.
-	for _, s := range []string{"127.0.0.1:1337", "127.0.0.2:65535", "[::1]:80", "[::ffff:127.0.0.1]:1338", "[fd00:ec2::254]:1"} {
+	for _, s := range []string{"127.0.0.1:1337", "127.0.0.2:65535", "[::1]:80", "[::ffff:127.0.0.1]:1338", "[2001:db8::254]:1"} {
 		t.Run(s, func(t *testing.T) {
 			want := netip.MustParseAddrPort(s)
 			got, err := parseHexAddrPort(kernelHex(want))
