@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/imds-dev/imds/token"
 )
@@ -16,12 +17,12 @@ import (
 // SPEC.md 7.1 fixes: endpoint disabled, method, dated token path,
 // X-Forwarded-For, TTL; then token validity, then the path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
 	if s.accessLog == nil && s.hooks.After == nil {
-		s.serve(w, r)
+		s.serve(w, r, start)
 		return
 	}
-	start := s.now()
-	out := s.serve(w, r)
+	out := s.serve(w, r, start)
 	took := s.now().Sub(start)
 	if s.hooks.After != nil {
 		s.hooks.After(r, out, took)
@@ -31,7 +32,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) Outcome {
+// serve answers r as seen at now, the moment the request arrived; one
+// clock reading serves the tree's validity check and the hooks' timing.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, now time.Time) Outcome {
 	if s.keepAlive {
 		if cs := connStateOf(r); cs != nil && cs.restoreTTL != nil {
 			cs.restoreTTL()
@@ -117,13 +120,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) Outcome {
 		out.Version = 1
 	}
 
-	out.Status = s.serveMetadata(w, path, view, remaining)
+	out.Status = s.serveMetadata(w, path, view, remaining, now)
 	return out
 }
 
 // serveMetadata answers a GET or HEAD from the instance's tree. remaining is
 // the token's remaining TTL, or 0 for a request without a token.
-func (s *Server) serveMetadata(w http.ResponseWriter, path string, view *View, remaining int) int {
+func (s *Server) serveMetadata(w http.ResponseWriter, path string, view *View, remaining int, now time.Time) int {
 	v2 := remaining > 0
 	if v2 {
 		s.counters.RequestsV2.Add(1)
@@ -150,7 +153,7 @@ func (s *Server) serveMetadata(w http.ResponseWriter, path string, view *View, r
 		s.counters.NotFound.Add(1)
 		return s.writeError(w, errNotFound)
 	}
-	node, ok := view.Tree(s.now()).Lookup(rest)
+	node, ok := view.Tree(now).Lookup(rest)
 	if !ok {
 		s.counters.NotFound.Add(1)
 		return s.writeError(w, errNotFound)
